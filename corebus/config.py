@@ -1,0 +1,97 @@
+"""Typed settings: one TOML file plus environment overrides, parsed once.
+
+Precedence (highest first): environment variables `SKYMESH_<SECTION>__<KEY>`
+(e.g. `SKYMESH_DATABASE__DSN`), the TOML file, the defaults below. The parsed
+`Settings` object is passed to constructors; nothing reads configuration globally.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DatabaseSettings(Section):
+    dsn: str = "postgresql://postgres@127.0.0.1:5432/skymesh"
+    pool_min: int = Field(2, ge=1)
+    pool_max: int = Field(10, ge=1)
+    command_timeout_s: float = Field(30.0, gt=0)
+
+
+class AmqpSettings(Section):
+    url: str = "amqp://guest:guest@127.0.0.1:5672/skymesh"
+    prefetch: int = Field(128, ge=1)
+    call_timeout_s: float = Field(30.0, gt=0)
+    publish_timeout_s: float = Field(30.0, gt=0)
+    delivery_limit: int = Field(5, ge=1)
+    event_linger_ms: float = Field(0.0, ge=0)  # 0: coalesce within one loop tick
+    event_batch_max: int = Field(256, ge=1)
+    reconnect_max_s: float = Field(2.0, gt=0)
+
+
+class MetricsSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65535)  # 0: not served
+
+
+class LoggingSettings(Section):
+    level: str = "INFO"
+    json_format: bool = Field(True, alias="json")
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("SKYMESH_HOME", Path.cwd() / ".skymesh"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SKYMESH_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    home: Path = Field(default_factory=default_home)
+    database: DatabaseSettings = DatabaseSettings()
+    amqp: AmqpSettings = AmqpSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file, which arrives as init arguments.
+        return env_settings, init_settings
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The TOML file to read: the explicit one, $SKYMESH_CONFIG, or $SKYMESH_HOME/skymesh.toml."""
+    if explicit:
+        return Path(explicit)
+    if env := os.environ.get("SKYMESH_CONFIG"):
+        return Path(env)
+    candidate = default_home() / "skymesh.toml"
+    return candidate if candidate.exists() else None
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Parse the TOML file (if any) and the environment into `Settings`."""
+    data: dict[str, Any] = {}
+    file = config_path(path)
+    if file is not None:
+        with open(file, "rb") as fh:
+            data = tomllib.load(fh)
+    data.update(overrides)
+    return Settings(**data)
