@@ -13,6 +13,7 @@ from corebus.config import load_settings
 from corebus.logs import configure_logging
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "corebus.up_cli",
     "conductor.cli",
     "schemas.cli",
     "bench.cli",

@@ -48,6 +48,12 @@ class LoggingSettings(Section):
     json_format: bool = Field(True, alias="json")
 
 
+class ConductorSettings(Section):
+    heartbeat_interval_s: float = Field(10.0, gt=0)
+    down_after_s: float = Field(60.0, gt=0)
+    status_log_interval_s: float = Field(30.0, gt=0)
+
+
 def default_home() -> Path:
     return Path(os.environ.get("SKYMESH_HOME", Path.cwd() / ".skymesh"))
 
@@ -61,6 +67,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     amqp: AmqpSettings = AmqpSettings()
     metrics: MetricsSettings = MetricsSettings()
+    conductor: ConductorSettings = ConductorSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @classmethod

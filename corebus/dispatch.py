@@ -7,7 +7,9 @@ that may pass on retry), or dead-letter it with a reason (it can never succeed).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -21,6 +23,9 @@ from schemas.errors import InternalError, SkymeshError
 
 log = logging.getLogger(__name__)
 
+# Sends one reply envelope back to the caller.
+Respond = Callable[[Envelope], Awaitable[None]]
+
 
 class Disposition(Enum):
     ACK = "ack"
@@ -32,7 +37,6 @@ class Disposition(Enum):
 class Outcome:
     disposition: Disposition = Disposition.ACK
     reason: str = ""
-    reply: Envelope | None = None
     # Items of a batch that must be dead-lettered on their own (raw JSON values).
     dead_items: list[tuple[Any, str]] = field(default_factory=list)
 
@@ -65,32 +69,48 @@ def _failure(exc: BaseException) -> Outcome:
     return Outcome(Disposition.REQUEUE, f"{type(exc).__name__}: {exc}")
 
 
-async def deliver_rpc(body: bytes, topic: str, handler: RpcHandler) -> Outcome:
-    """A call or cast: calls always get a reply, even when the handler fails."""
+async def deliver_rpc(body: bytes, topic: str, handler: RpcHandler, respond: Respond) -> Outcome:
+    """Calls and casts. A wire message holds one request, or a batch of calls that one
+    caller coalesced; each call is answered through `respond` as soon as it is done,
+    even when its handler fails."""
     try:
-        (raw,) = decode_any(body)
+        items = decode_any(body)
+    except ValueError as exc:
+        return Outcome(Disposition.DEAD, f"undecodable body: {exc}")
+    if len(items) == 1:
+        return await _one_request(items[0], topic, handler, respond)
+    outcomes = await asyncio.gather(*(_one_request(r, topic, handler, respond) for r in items))
+    merged = Outcome()
+    for raw, outcome in zip(items, outcomes, strict=True):
+        if outcome.disposition is Disposition.DEAD:
+            merged.dead_items.append((raw, outcome.reason))
+        elif outcome.disposition is Disposition.REQUEUE:
+            merged.disposition, merged.reason = Disposition.REQUEUE, outcome.reason
+    return merged
+
+
+async def _one_request(raw: Any, topic: str, handler: RpcHandler, respond: Respond) -> Outcome:
+    try:
         request = _parse(raw)
     except InvalidMessage as exc:
         return Outcome(Disposition.DEAD, exc.message)
-    except ValueError as exc:  # not JSON, or a batch where one message was expected
-        return Outcome(Disposition.DEAD, f"undecodable body: {exc}")
     if request.kind is Kind.CALL and request.expired():
         log.info("dropping call %s on %s: its deadline passed", request.message_id, topic)
         return Outcome()
     try:
         reply = await handler(topic, request)
     except SkymeshError as exc:
-        if request.kind is Kind.CALL:
-            return Outcome(reply=error_reply(request, exc))
-        return _failure(exc)
+        if request.kind is not Kind.CALL:
+            return _failure(exc)
+        reply = error_reply(request, exc)
     except Exception as exc:
-        if request.kind is Kind.CALL:
-            log.exception("handler for %s failed", topic)
-            return Outcome(
-                reply=error_reply(request, InternalError(f"{type(exc).__name__}: {exc}"))
-            )
-        return _failure(exc)
-    return Outcome(reply=reply if request.kind is Kind.CALL else None)
+        if request.kind is not Kind.CALL:
+            return _failure(exc)
+        log.exception("handler for %s failed", topic)
+        reply = error_reply(request, InternalError(f"{type(exc).__name__}: {exc}"))
+    if request.kind is Kind.CALL and reply is not None:
+        await respond(reply)
+    return Outcome()
 
 
 async def deliver_events(body: bytes, topic: str, handler: EventHandler) -> Outcome:

@@ -134,8 +134,6 @@ class InMemoryBus:
     def _settle(self, queue: _Queue, msg: _Message, outcome: Outcome) -> None:
         for raw, reason in outcome.dead_items:
             self._dead_letter(msg, reason, orjson.dumps(raw))
-        if outcome.reply is not None and msg.reply_to is not None:
-            self._resolve(msg.reply_to, outcome.reply)
         if outcome.disposition is Disposition.DEAD:
             self._dead_letter(msg, outcome.reason, msg.body)
         elif outcome.disposition is Disposition.REQUEUE:
@@ -205,7 +203,11 @@ class InMemoryBus:
         self, service: str, bindings: Sequence[str], handler: RpcHandler
     ) -> _Subscription:
         async def run(msg: _Message) -> Outcome:
-            return await deliver_rpc(msg.body, msg.topic, handler)
+            async def respond(reply: Envelope) -> None:
+                if msg.reply_to is not None:
+                    self._resolve(msg.reply_to, reply)
+
+            return await deliver_rpc(msg.body, msg.topic, handler, respond)
 
         calls = self._declare(f"rpc.{service}", RPC, bindings, auto_delete=True)
         casts = self._declare(f"cast.{service}", CAST, bindings, auto_delete=False)

@@ -130,17 +130,20 @@ class _Handler:
 
 
 class RpcDispatcher:
-    """Routes `<service>.<method>` calls and casts to the service's @rpc methods."""
+    """Routes `<service>.<method>` calls and casts to the @rpc methods of every service
+    object of that name (a service may be split into several small classes)."""
 
-    def __init__(self, service: Any) -> None:
-        self.name: str = service.name
-        self.bindings: tuple[str, ...] = (
-            f"{self.name}.*",
-            *getattr(service, "rpc_bindings", ()),
-        )
-        self.handlers = {
-            h.name: h for h in (_Handler(self.name, fn) for fn in _marked(service, RPC_MARK))
-        }
+    def __init__(self, services: Sequence[Any]) -> None:
+        self.name: str = services[0].name
+        bindings = [f"{self.name}.*"]
+        self.handlers: dict[str, _Handler] = {}
+        for service in services:
+            bindings += [b for b in getattr(service, "rpc_bindings", ()) if b not in bindings]
+            for fn in _marked(service, RPC_MARK):
+                if fn.__name__ in self.handlers:
+                    raise TypeError(f"{self.name}.{fn.__name__} is defined twice")
+                self.handlers[fn.__name__] = _Handler(self.name, fn)
+        self.bindings = tuple(bindings)
 
     async def __call__(self, topic: str, envelope: Envelope) -> Envelope | None:
         method = topic.rsplit(".", 1)[-1]
@@ -181,13 +184,17 @@ class ServiceRunner:
         self._stop = asyncio.Event()
 
     async def start(self) -> None:
+        by_name: dict[str, list[Any]] = {}
         for service in self.services:
             if hasattr(service, "start"):
                 await service.start()
-            dispatcher = RpcDispatcher(service)
+            by_name.setdefault(service.name, []).append(service)
+        for group in by_name.values():
+            dispatcher = RpcDispatcher(group)
             if dispatcher.handlers:
                 sub = await self.bus.serve(dispatcher.name, dispatcher.bindings, dispatcher)
                 self._subscriptions.append(sub)
+        for service in self.services:
             for fn in _marked(service, EVENT_MARK):
                 self._subscriptions.append(await self._subscribe(service.name, fn))
 

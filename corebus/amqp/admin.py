@@ -36,7 +36,9 @@ async def _ctl(*args: str) -> str:
 
 
 async def create_vhost(vhost: str, user: str = "guest") -> None:
-    await _ctl("add_vhost", vhost)
+    """Create `vhost` (if missing) and give `user` every permission on it."""
+    if vhost not in (await _ctl("list_vhosts", "name")).split():
+        await _ctl("add_vhost", vhost)
     await _ctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
 
 

@@ -34,7 +34,7 @@ from corebus.amqp.batcher import Batcher
 from corebus.amqp.consumer import AmqpConsumer, AmqpSubscription
 from corebus.bus import STREAMS, DeadLetter, EventHandler, RpcHandler
 from corebus.dispatch import deliver_events, deliver_rpc
-from corebus.envelope import Envelope, Kind
+from corebus.envelope import Envelope, Kind, decode_any
 from corebus.errors import BusUnavailable, ConnectionLost, DeadlineExceeded, NoConsumer
 from corebus.metrics import DEAD_LETTERS
 from corebus.replies import raise_for_error
@@ -65,6 +65,7 @@ class AmqpBus:
         event_linger: float = 0.0,
         event_batch_max: int = 256,
         reconnect_max: float = 2.0,
+        call_batch_max: int = 64,
     ) -> None:
         self._url = url
         self._name = name
@@ -84,6 +85,10 @@ class AmqpBus:
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
         self._batcher = Batcher(self._send_events, linger=event_linger, max_items=event_batch_max)
+        # Calls to one topic and replies to one caller issued in the same loop tick
+        # travel together: one AMQP message (and one confirm) for many requests.
+        self._calls = Batcher(self._send_calls, max_items=call_batch_max)
+        self._replies = Batcher(self._send_replies, max_items=call_batch_max)
         self.reconnects = 0
 
     # -- connection lifecycle --------------------------------------------------
@@ -191,13 +196,14 @@ class AmqpBus:
     # -- calls -----------------------------------------------------------------
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         try:
-            reply = Envelope.decode(message.body)
+            replies = [Envelope.model_validate(raw) for raw in decode_any(message.body)]
         except ValueError:
             log.warning("dropping an undecodable reply")
             return
-        fut = self._pending.get(reply.correlation_id or "")
-        if fut is not None and not fut.done():
-            fut.set_result(reply)
+        for reply in replies:
+            fut = self._pending.get(reply.correlation_id or "")
+            if fut is not None and not fut.done():
+                fut.set_result(reply)
 
     async def call(self, topic: str, request: Envelope, timeout: float | None = None) -> Envelope:
         validate_topic(topic)
@@ -211,40 +217,43 @@ class AmqpBus:
         self._pending[mid] = fut
         try:
             await self._wait_ready(deadline)
-            assert self._call_channel is not None
-            message = aio_pika.Message(
-                request.encode(),
-                message_id=mid,
-                correlation_id=mid,
-                reply_to=self._reply_queue,
-                expiration=max(timeout, 0.001),
-                content_type="application/json",
-                type=request.schema_name,
-            )
+            item = request.model_dump(mode="json", by_alias=True, exclude_none=True)
+            sent = self._calls.add(topo.RPC_EXCHANGE, topic, item)
+            sent.add_done_callback(_retrieve)
             try:
-                # Confirmed, so an unroutable call comes back as PublishError at once.
-                await self._exchanges[topo.RPC_EXCHANGE].publish(message, topic, mandatory=True)
-            except aiormq.exceptions.PublishError:
-                raise NoConsumer(f"no consumer for {topic!r}") from None
-            except TRANSIENT as exc:
-                raise ConnectionLost(f"could not send the call: {exc}") from None
-            try:
-                reply = await asyncio.wait_for(fut, max(deadline - time.monotonic(), 0))
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
+                    # The reply may come before the confirm; a refusal (no consumer,
+                    # lost connection) comes as the confirm's error.
+                    await asyncio.wait((sent, fut), return_when=asyncio.FIRST_COMPLETED)
+                    if not fut.done():
+                        await sent
+                    reply = await fut
             except TimeoutError:
                 raise DeadlineExceeded(f"no reply to {topic} within {timeout:.3g}s") from None
         finally:
             self._pending.pop(mid, None)
         return raise_for_error(reply)
 
+    async def _send_calls(self, exchange: str, topic: str, body: bytes) -> None:
+        message = aio_pika.Message(
+            body, reply_to=self._reply_queue, content_type="application/json"
+        )
+        try:
+            # Mandatory and confirmed: an unroutable call comes back as PublishError at once.
+            await self._exchanges[exchange].publish(message, topic, mandatory=True)
+        except aiormq.exceptions.PublishError:
+            raise NoConsumer(f"no consumer for {topic!r}") from None
+        except TRANSIENT as exc:
+            raise ConnectionLost(f"could not send the call: {exc}") from None
+
     async def send_reply(self, reply_to: str, reply: Envelope) -> None:
+        item = reply.model_dump(mode="json", by_alias=True, exclude_none=True)
+        await self._replies.add("", reply_to, item)
+
+    async def _send_replies(self, _exchange: str, reply_to: str, body: bytes) -> None:
         if not self._ready.is_set() or self._call_channel is None:
             return  # the caller saw ConnectionLost already
-        message = aio_pika.Message(
-            reply.encode(),
-            correlation_id=reply.correlation_id,
-            content_type="application/json",
-            type=reply.schema_name,
-        )
+        message = aio_pika.Message(body, content_type="application/json")
         with contextlib.suppress(*TRANSIENT):
             await self._call_channel.default_exchange.publish(message, reply_to)
 
@@ -341,8 +350,12 @@ class AmqpBus:
     async def serve(
         self, service: str, bindings: Sequence[str], handler: RpcHandler
     ) -> AmqpSubscription:
-        async def deliver(body: bytes, topic: str) -> Any:
-            return await deliver_rpc(body, topic, handler)
+        async def deliver(body: bytes, topic: str, reply_to: str | None) -> Any:
+            async def respond(reply: Envelope) -> None:
+                if reply_to:
+                    await self.send_reply(reply_to, reply)
+
+            return await deliver_rpc(body, topic, handler, respond)
 
         patterns = tuple(bindings)
         common = {"prefetch": self._prefetch, "delivery_limit": self._delivery_limit}
@@ -360,7 +373,7 @@ class AmqpBus:
         if stream not in STREAMS:
             raise ValueError(f"unknown stream {stream!r}; one of {STREAMS}")
 
-        async def deliver(body: bytes, topic: str) -> Any:
+        async def deliver(body: bytes, topic: str, _reply_to: str | None) -> Any:
             return await deliver_events(body, topic, handler)
 
         consumer = AmqpConsumer(
@@ -374,6 +387,11 @@ class AmqpBus:
             delivery_limit=self._delivery_limit,
         )
         return AmqpSubscription([await self._consume(consumer)])
+
+
+def _retrieve(fut: asyncio.Future[None]) -> None:
+    if not fut.cancelled():
+        fut.exception()  # seen; the caller raised it or already had its reply
 
 
 def _dead_letter_of(message: AbstractIncomingMessage) -> DeadLetter:

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Deliver = Callable[[bytes, str], Awaitable[Outcome]]
+# (body, topic, reply_to) -> what to do with the message
+Deliver = Callable[[bytes, str, str | None], Awaitable[Outcome]]
 
 
 class AmqpConsumer:
@@ -70,7 +71,8 @@ class AmqpConsumer:
             self._inflight.add(task)
         try:
             await self._settle(
-                message, await self._deliver(message.body, message.routing_key or "")
+                message,
+                await self._deliver(message.body, message.routing_key or "", message.reply_to),
             )
         except Exception:
             # The channel died under us: the broker redelivers the message elsewhere.
@@ -83,8 +85,6 @@ class AmqpConsumer:
         topic = message.routing_key or ""
         for raw, reason in outcome.dead_items:
             await self._bus.dead_letter(self._exchange, topic, reason, raw)
-        if outcome.reply is not None and message.reply_to:
-            await self._bus.send_reply(message.reply_to, outcome.reply)
         if outcome.disposition is Disposition.DEAD:
             await self._bus.dead_letter(self._exchange, topic, outcome.reason, message.body)
             await message.ack()

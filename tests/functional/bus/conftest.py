@@ -22,9 +22,7 @@ def transport(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def make_bus(
-    request: pytest.FixtureRequest, transport: str
-) -> AsyncIterator[BusFactory]:
+async def make_bus(request: pytest.FixtureRequest, transport: str) -> AsyncIterator[BusFactory]:
     """Make buses that share one broker (one vhost, or one in-memory exchange set)."""
     made: list[Bus] = []
     shared_memory = InMemoryBus(delivery_limit=3, call_timeout=5)

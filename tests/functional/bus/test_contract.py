@@ -12,7 +12,7 @@ from corebus.bus import DeadLetter
 from corebus.client import Client
 from corebus.envelope import Envelope, Kind, RequestContext, envelope_for
 from corebus.errors import DeadlineExceeded, InvalidMessage, NoConsumer
-from corebus.service import ServiceRunner, event_handler, rpc
+from corebus.service import ServiceRunner, rpc
 from schemas.errors import InternalError, NotFound, RemoteError, SkymeshError
 from tests.functional.bus.conftest import BusFactory, unique
 from tests.functional.bus.messages import Echo, EchoReply, Tick
@@ -100,7 +100,9 @@ async def test_deadline_expires_on_time(make_bus: BusFactory) -> None:
     runner = await start_service(server, svc)
     started = time.monotonic()
     with pytest.raises(DeadlineExceeded) as info:
-        await Client(caller).call(f"{svc.name}.echo", Echo(text="x", delay=2), EchoReply, timeout=0.3)
+        await Client(caller).call(
+            f"{svc.name}.echo", Echo(text="x", delay=2), EchoReply, timeout=0.3
+        )
     assert 0.25 < time.monotonic() - started < 1.0
     assert info.value.retryable
     await runner.stop()

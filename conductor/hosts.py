@@ -1,0 +1,50 @@
+"""The conductor's host registry: agents register on start and heartbeat after.
+
+Each registration names a fresh agent incarnation; heartbeats carry an increasing
+sequence within it, so a restarted agent is never confused with its predecessor.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+
+from conductor.db.queries import hosts as host_queries
+from corebus.envelope import RequestContext
+from corebus.service import rpc
+from schemas.errors import NotFound
+from schemas.messages.conductor_hosts import Heartbeat, RegisterHost, RegisterHostReply
+
+log = logging.getLogger(__name__)
+
+
+class HostRegistry:
+    name = "conductor"
+
+    def __init__(self, pool: asyncpg.Pool, heartbeat_interval_s: float) -> None:
+        self._pool = pool
+        self._interval = heartbeat_interval_s
+
+    @rpc
+    async def register_host(self, ctx: RequestContext, req: RegisterHost) -> RegisterHostReply:
+        async with self._pool.acquire() as conn:
+            row = await host_queries.register_host(
+                conn,
+                req.name,
+                [role.value for role in req.roles],
+                incarnation=req.incarnation,
+                availability_zone=req.availability_zone,
+                agent_version=req.agent_version,
+            )
+        log.info("host %s registered with roles %s", req.name, sorted(r.value for r in req.roles))
+        return RegisterHostReply(
+            host_id=row["id"], generation=row["generation"], heartbeat_interval_s=self._interval
+        )
+
+    @rpc
+    async def heartbeat(self, ctx: RequestContext, req: Heartbeat) -> None:
+        async with self._pool.acquire() as conn:
+            result = await host_queries.heartbeat(conn, req.name, req.incarnation, req.sequence)
+        if result == "reregister":
+            raise NotFound(f"host {req.name} must register again", host=req.name)

@@ -1,0 +1,128 @@
+"""Starting and stopping skymesh's own processes on one machine (`skymesh up`/`down`).
+
+Each process is a `skymesh <command>` child with its output prefixed by its name,
+its PID recorded under `$SKYMESH_HOME/run/` so `skymesh down` can stop exactly what
+`up` started, and SIGTERM on the way out (the runner's graceful stop)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    args: tuple[str, ...]  # arguments to `skymesh`
+
+
+def run_dir(home: Path) -> Path:
+    path = home / "run"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Launcher:
+    def __init__(self, home: Path, config: str | None = None) -> None:
+        self.home = home
+        self.config = config
+        self.children: dict[str, asyncio.subprocess.Process] = {}
+        self._pumps: list[asyncio.Task[None]] = []
+
+    def _argv(self, spec: ProcessSpec) -> list[str]:
+        argv = [sys.executable, "-m", "corebus.cli"]
+        if self.config:
+            argv += ["--config", self.config]
+        return [*argv, *spec.args]
+
+    async def run_once(self, spec: ProcessSpec) -> int:
+        """Run a short command to completion, its output shown with its name."""
+        proc = await asyncio.create_subprocess_exec(
+            *self._argv(spec), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+        await self._pump(spec.name, proc)
+        return await proc.wait()
+
+    async def start(self, spec: ProcessSpec) -> asyncio.subprocess.Process:
+        proc = await asyncio.create_subprocess_exec(
+            *self._argv(spec),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env={**os.environ, "SKYMESH_LOGGING__JSON": "false"},
+        )
+        self.children[spec.name] = proc
+        (run_dir(self.home) / f"{spec.name}.pid").write_text(str(proc.pid))
+        self._pumps.append(asyncio.create_task(self._pump(spec.name, proc)))
+        return proc
+
+    async def _pump(self, name: str, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        async for line in proc.stdout:
+            err.print(f"[cyan]{name:>10}[/] | {line.decode(errors='replace').rstrip()}")
+
+    async def wait_any(self) -> str:
+        """Wait until one child exits; returns its name."""
+        waits = {asyncio.create_task(p.wait()): n for n, p in self.children.items()}
+        done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        return waits[done.pop()]
+
+    async def stop_all(self, grace: float = 15.0) -> None:
+        for proc in self.children.values():
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGTERM)
+        for name, proc in self.children.items():
+            try:
+                await asyncio.wait_for(proc.wait(), grace)
+            except TimeoutError:
+                err.print(f"[yellow]{name} did not stop within {grace:.0f}s: killing it[/]")
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+            (run_dir(self.home) / f"{name}.pid").unlink(missing_ok=True)
+        for pump in self._pumps:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(pump, 2)
+
+
+def stop_recorded(home: Path, grace: float = 15.0) -> list[str]:
+    """`skymesh down`: SIGTERM every process `up` recorded, then SIGKILL stragglers."""
+    import time
+
+    stopped = []
+    for pidfile in sorted(run_dir(home).glob("*.pid")):
+        pid = int(pidfile.read_text().strip() or 0)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+            stopped.append(pidfile.stem)
+        deadline = time.monotonic() + grace
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        pidfile.unlink(missing_ok=True)
+    return stopped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie child of someone else still answers kill(0): look at its state
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return False

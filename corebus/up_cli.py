@@ -1,0 +1,72 @@
+"""`skymesh up` and `skymesh down`: the local control plane in one command.
+
+`up` creates the RabbitMQ vhost and the database if missing, migrates, then starts the
+control-plane processes and keeps them in the foreground until Ctrl-C or SIGTERM (or
+`skymesh down` from another shell). Today that is the conductor; the scheduler, the
+node agents and the gateway join this list as they are built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from typing import Any
+
+from corebus.amqp.admin import AdminUnavailable, create_vhost, vhost_of
+from corebus.config import Settings
+from corebus.launcher import Launcher, ProcessSpec, err, stop_recorded
+
+SERVICES = (ProcessSpec("conductor", ("conductor",)),)
+
+
+def register(commands: Any) -> None:
+    up = commands.add_parser("up", help="start the local control plane (foreground)")
+    up.set_defaults(func=run_up)
+    down = commands.add_parser("down", help="stop what `skymesh up` started")
+    down.set_defaults(func=run_down)
+
+
+def run_up(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_up(settings, args.config))
+
+
+async def _up(settings: Settings, config: str | None) -> int:
+    launcher = Launcher(settings.home, config)
+    vhost = vhost_of(settings.amqp.url)
+    try:
+        await create_vhost(vhost)
+        err.print(f"[green]✓[/] RabbitMQ vhost [bold]{vhost}[/] ready")
+    except AdminUnavailable as exc:
+        err.print(f"[yellow]could not create the vhost {vhost!r} ({exc}); using it as it is[/]")
+    if await launcher.run_once(ProcessSpec("db", ("db", "upgrade"))) != 0:
+        err.print("[red]the database migration failed[/]")
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    for spec in SERVICES:
+        await launcher.start(spec)
+    err.print(
+        f"[green]✓[/] started {', '.join(s.name for s in SERVICES)}; state in {settings.home}\n"
+        "  stop with Ctrl-C here, or `skymesh down` from another shell"
+    )
+    stopper = asyncio.create_task(stop.wait())
+    exited = asyncio.create_task(launcher.wait_any())
+    await asyncio.wait((stopper, exited), return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    if exited.done():
+        err.print(f"[red]{exited.result()} exited; stopping the rest[/]")
+        code = 1
+    else:
+        exited.cancel()
+    await launcher.stop_all()
+    err.print("[green]✓[/] stopped")
+    return code
+
+
+def run_down(args: argparse.Namespace, settings: Settings) -> int:
+    stopped = stop_recorded(settings.home)
+    print(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+    return 0

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make test`: set up what is missing, then lint, type-check and run the test tiers.
+# Each run gets its own database and vhost (named from SKYMESH_TEST_RUN), dropped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+bash scripts/bootstrap.sh
+bash scripts/services.sh
+export SKYMESH_TEST_RUN=${SKYMESH_TEST_RUN:-r$(date +%s)$$}
+export PYTHONDONTWRITEBYTECODE=1
+
+say "ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check --quiet . || die "ruff format would change files: run .venv/bin/ruff format ."
+say "mypy"
+.venv/bin/mypy
+
+workers=${SKYMESH_TEST_WORKERS:-2}
+say "pytest: unit and functional tiers ($workers workers, run $SKYMESH_TEST_RUN)"
+.venv/bin/pytest -p no:cacheprovider -n "$workers" --dist loadfile -q tests/unit tests/functional "$@"
