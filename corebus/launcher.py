@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 err = Console(stderr=True, highlight=False)
+# Children log plain text lines: `up` shows them to a person, prefixed with their name.
+CHILD_ENV = {**os.environ, "SKYMESH_LOGGING__JSON": "false"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,10 @@ class Launcher:
     async def run_once(self, spec: ProcessSpec) -> int:
         """Run a short command to completion, its output shown with its name."""
         proc = await asyncio.create_subprocess_exec(
-            *self._argv(spec), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+            *self._argv(spec),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=CHILD_ENV,
         )
         await self._pump(spec.name, proc)
         return await proc.wait()
@@ -57,7 +63,7 @@ class Launcher:
             *self._argv(spec),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
-            env={**os.environ, "SKYMESH_LOGGING__JSON": "false"},
+            env=CHILD_ENV,
         )
         self.children[spec.name] = proc
         (run_dir(self.home) / f"{spec.name}.pid").write_text(str(proc.pid))
@@ -67,7 +73,8 @@ class Launcher:
     async def _pump(self, name: str, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdout is not None
         async for line in proc.stdout:
-            err.print(f"[cyan]{name:>10}[/] | {line.decode(errors='replace').rstrip()}")
+            text = escape(line.decode(errors="replace").rstrip())
+            err.print(f"[cyan]{name:>10}[/] | {text}", soft_wrap=True)
 
     async def wait_any(self) -> str:
         """Wait until one child exits; returns its name."""
@@ -101,8 +108,15 @@ def stop_recorded(home: Path, grace: float = 15.0) -> list[str]:
     import time
 
     stopped = []
-    for pidfile in sorted(run_dir(home).glob("*.pid")):
+    # `up` first: it stops its own children gracefully; then whatever is left.
+    pidfiles = sorted(run_dir(home).glob("*.pid"), key=lambda p: (p.stem != "up", p.stem))
+    for pidfile in pidfiles:
+        if not pidfile.exists():
+            continue  # `up` removed it while stopping its children
         pid = int(pidfile.read_text().strip() or 0)
+        if pid <= 0:
+            pidfile.unlink(missing_ok=True)
+            continue
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
             stopped.append(pidfile.stem)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 from typing import Any
 
 from corebus.amqp.admin import AdminUnavailable, create_vhost, vhost_of
 from corebus.config import Settings
-from corebus.launcher import Launcher, ProcessSpec, err, stop_recorded
+from corebus.launcher import Launcher, ProcessSpec, err, run_dir, stop_recorded
 
 SERVICES = (ProcessSpec("conductor", ("conductor",)),)
 
@@ -33,6 +34,15 @@ def run_up(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _up(settings: Settings, config: str | None) -> int:
     launcher = Launcher(settings.home, config)
+    own_pid = run_dir(settings.home) / "up.pid"
+    own_pid.write_text(str(os.getpid()))
+    try:
+        return await _serve(launcher, settings)
+    finally:
+        own_pid.unlink(missing_ok=True)
+
+
+async def _serve(launcher: Launcher, settings: Settings) -> int:
     vhost = vhost_of(settings.amqp.url)
     try:
         await create_vhost(vhost)
@@ -57,8 +67,10 @@ async def _up(settings: Settings, config: str | None) -> int:
     await asyncio.wait((stopper, exited), return_when=asyncio.FIRST_COMPLETED)
     code = 0
     if exited.done():
-        err.print(f"[red]{exited.result()} exited; stopping the rest[/]")
-        code = 1
+        name = exited.result()
+        code = launcher.children[name].returncode or 0
+        err.print(f"[red]{name} exited ({code}); stopping the rest[/]")
+        code = code or 1
     else:
         exited.cancel()
     await launcher.stop_all()
