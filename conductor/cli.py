@@ -23,6 +23,8 @@ def register(commands: Any) -> None:
         "upgrade", help="create the database if missing and apply pending migrations"
     )
     upgrade.set_defaults(func=db_upgrade)
+    drop = sub.add_parser("drop", help="drop the database (everything in it is lost)")
+    drop.set_defaults(func=db_drop)
     status = sub.add_parser("status", help="list applied and pending migrations")
     status.set_defaults(func=db_status)
 
@@ -72,4 +74,12 @@ def run_conductor_command(args: argparse.Namespace, settings: Settings) -> int:
     except SchemaNotReady as exc:
         print(f"error: {exc}")
         return 1
+    return 0
+
+
+def db_drop(args: argparse.Namespace, settings: Settings) -> int:
+    from conductor.db.admin import drop_database
+
+    asyncio.run(drop_database(settings.database.dsn))
+    print(f"dropped database {split_dsn(settings.database.dsn)[1]}")
     return 0

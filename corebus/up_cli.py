@@ -14,7 +14,7 @@ import os
 import signal
 from typing import Any
 
-from corebus.amqp.admin import AdminUnavailable, create_vhost, vhost_of
+from corebus.amqp.admin import AdminUnavailable, create_vhost, delete_vhost, vhost_of
 from corebus.config import Settings
 from corebus.launcher import Launcher, ProcessSpec, err, run_dir, stop_recorded
 
@@ -25,6 +25,9 @@ def register(commands: Any) -> None:
     up = commands.add_parser("up", help="start the local control plane (foreground)")
     up.set_defaults(func=run_up)
     down = commands.add_parser("down", help="stop what `skymesh up` started")
+    down.add_argument(
+        "--purge", action="store_true", help="also drop the database and delete the RabbitMQ vhost"
+    )
     down.set_defaults(func=run_down)
 
 
@@ -81,4 +84,18 @@ async def _serve(launcher: Launcher, settings: Settings) -> int:
 def run_down(args: argparse.Namespace, settings: Settings) -> int:
     stopped = stop_recorded(settings.home)
     print(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+    if args.purge:
+        return asyncio.run(_purge(settings, args.config))
     return 0
+
+
+async def _purge(settings: Settings, config: str | None) -> int:
+    code = await Launcher(settings.home, config).run_once(ProcessSpec("db", ("db", "drop")))
+    vhost = vhost_of(settings.amqp.url)
+    try:
+        await delete_vhost(vhost)
+        print(f"deleted vhost {vhost}")
+    except AdminUnavailable as exc:
+        print(f"could not delete the vhost {vhost!r}: {exc}")
+        code = code or 1
+    return code

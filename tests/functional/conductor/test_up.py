@@ -111,6 +111,10 @@ async def test_up_serves_hosts_and_down_stops_it(up_env: dict[str, str], amqp_ur
         assert down.returncode == 0, out
         assert await asyncio.wait_for(up.wait(), 30) == 0
         assert not list((Path(up_env["SKYMESH_HOME"]) / "run").glob("*.pid"))
+        # the database is kept unless asked: a second `up` finds it migrated
+        status = await skymesh(up_env, "db", "status")
+        out, _ = await status.communicate()
+        assert status.returncode == 0 and b"applied" in out, out
     finally:
         if up.returncode is None:
             up.kill()

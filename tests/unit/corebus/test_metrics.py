@@ -1,7 +1,8 @@
 """Handled messages show up on the Prometheus endpoint a service serves."""
 
 import socket
-import urllib.request
+
+import aiohttp
 
 from corebus.client import Client
 from corebus.config import MetricsSettings
@@ -28,7 +29,10 @@ async def test_handled_calls_are_counted_on_the_endpoint() -> None:
     await runner.start()
     await Client(bus).call("calc.add", Add(a=2, b=2), Sum)
     await runner.stop()
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-        text = resp.read().decode()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/metrics") as resp,
+    ):
+        text = await resp.text()
     assert 'skymesh_messages_total{kind="call",method="add",outcome="ok",service="calc"}' in text
     assert "skymesh_handler_seconds_bucket" in text
