@@ -15,6 +15,9 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.base import Message
+from schemas.identity import RequestContext
+
+__all__ = ["Envelope", "Kind", "RequestContext", "envelope_for", "reply_to"]
 
 
 class Kind(StrEnum):
@@ -23,18 +26,6 @@ class Kind(StrEnum):
     EVENT = "event"
     REPLY = "reply"
     ERROR = "error"
-
-
-class RequestContext(BaseModel):
-    """Who asked, for which project, as part of which request."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    request_id: str = Field(default_factory=lambda: "req-" + str(uuid.uuid4()))
-    user_id: str | None = None
-    project_id: str | None = None
-    roles: tuple[str, ...] = ()
-    is_admin: bool = False
 
 
 class Envelope(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Self
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
@@ -63,12 +63,18 @@ class Token(Resource):
         return self
 
 
-class RequestContext(Model):
-    """Who is asking: carried by every user-facing conductor request."""
+def new_request_id() -> str:
+    return "req-" + str(uuid4())
 
-    request_id: str = Field(min_length=1, max_length=64)
-    user_id: UUID
-    project_id: UUID
+
+class RequestContext(Model):
+    """Who is asking, as part of which request. It travels in every bus envelope (never
+    in payloads); services acting on their own behalf (agents, the scheduler) carry no
+    user or project, and user-facing handlers require both."""
+
+    request_id: str = Field(default_factory=new_request_id, min_length=1, max_length=64)
+    user_id: UUID | None = None
+    project_id: UUID | None = None
     roles: tuple[RoleName, ...] = ()
     is_admin: bool = False
     all_tenants: bool = False

@@ -1,6 +1,6 @@
 """Conductor RPC: the server API (create, delete, get, list, volumes and interfaces).
 
-Routed as `conductor.<method>`; every request carries the caller's RequestContext.
+Routed as `conductor.<method>`; the caller's RequestContext travels in the envelope.
 Replies are `<name>.reply`, or common.accepted when the outcome comes later.
 """
 
@@ -15,7 +15,6 @@ from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from schemas.base import Message, Model
 from schemas.block_device import BlockDeviceMapping, boot_device, check_mappings
-from schemas.identity import RequestContext
 from schemas.instance import Instance
 from schemas.instance_state import ApiStatus
 from schemas.network import Port
@@ -26,9 +25,8 @@ MAX_USER_DATA = 65535
 
 
 class ConductorRequest(Message):
-    """A user-facing conductor request (abstract)."""
-
-    context: RequestContext
+    """A user-facing conductor request (abstract). The caller's RequestContext travels
+    in the envelope; handlers require its user and project."""
 
 
 class NetworkRequest(Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import orjson
 import pytest
@@ -69,7 +70,7 @@ async def test_call_round_trip_carries_context(make_bus: BusFactory) -> None:
     server, caller = await make_bus(), await make_bus()
     svc = EchoService(unique("echo"))
     runner = await start_service(server, svc)
-    ctx = RequestContext(request_id="req-abc", project_id="p1")
+    ctx = RequestContext(request_id="req-abc", project_id=uuid.uuid4())
     reply = await Client(caller, ctx).call(f"{svc.name}.echo", Echo(text="hi"), EchoReply)
     assert reply == EchoReply(text="hi", request_id="req-abc")
     await runner.stop()

@@ -8,7 +8,6 @@ from uuid import UUID
 from schemas.base import Message
 from schemas.claims import Claim, NumaCellClaim, PciClaim, ResourceRequest
 from schemas.compute import Flavor, Image, ImageLocation, ImageLocationKind
-from schemas.identity import RequestContext
 from schemas.instance import Instance
 from schemas.messages import (
     agent_compute,
@@ -40,7 +39,6 @@ def uid(n: int) -> UUID:
 
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-CTX = RequestContext(request_id="req-1", user_id=uid(1), project_id=uid(2))
 FLAVOR = Flavor(
     id=uid(10),
     name="m1.small",
@@ -199,7 +197,6 @@ def _messages() -> list[Message]:
     return [
         common.Accepted(resource_id=uid(20), request_id="req-1"),
         cs.CreateServer(
-            context=CTX,
             name="vm1",
             flavor_id=uid(10),
             image_id=uid(11),
@@ -209,18 +206,18 @@ def _messages() -> list[Message]:
             max_count=2,
         ),
         cs.CreateServerReply(server_ids=(uid(20),), reservation_id="r-1"),
-        cs.DeleteServer(context=CTX, server_id=uid(20)),
-        cs.GetServer(context=CTX, server_id=uid(20)),
+        cs.DeleteServer(server_id=uid(20)),
+        cs.GetServer(server_id=uid(20)),
         cs.GetServerReply(server=INSTANCE),
-        cs.ListServers(context=CTX, status="ACTIVE", limit=10, changes_since=NOW),
+        cs.ListServers(status="ACTIVE", limit=10, changes_since=NOW),
         cs.ListServersReply(servers=(INSTANCE,), next_marker=uid(20)),
-        cs.AttachVolume(context=CTX, server_id=uid(20), volume_id=uid(40)),
+        cs.AttachVolume(server_id=uid(20), volume_id=uid(40)),
         cs.AttachVolumeReply(attachment=ATTACHMENT),
-        cs.DetachVolume(context=CTX, server_id=uid(20), volume_id=uid(40)),
-        cs.AttachInterface(context=CTX, server_id=uid(20), port_id=uid(32)),
+        cs.DetachVolume(server_id=uid(20), volume_id=uid(40)),
+        cs.AttachInterface(server_id=uid(20), port_id=uid(32)),
         cs.AttachInterfaceReply(port=PORT),
-        cs.DetachInterface(context=CTX, server_id=uid(20), port_id=uid(32)),
-        ca.ServerAction(context=CTX, server_id=uid(20), action=ca.Resize(flavor_id=uid(10))),
+        cs.DetachInterface(server_id=uid(20), port_id=uid(32)),
+        ca.ServerAction(server_id=uid(20), action=ca.Resize(flavor_id=uid(10))),
         ch.ApplyPlan(
             plan_id=uid(80),
             allocations=(ch.PlannedAllocation(instance_id=uid(20), host_id=uid(50), claim=CLAIM),),

@@ -27,7 +27,7 @@ from schemas.messages.notifications import (
     parse_notification,
 )
 from schemas.messages.scheduler import RequestSpec
-from tests.unit.schemas.samples import CLAIM, CTX, FACT, MESSAGE_SAMPLES, NOTE, SPEC, uid
+from tests.unit.schemas.samples import CLAIM, FACT, MESSAGE_SAMPLES, NOTE, SPEC, uid
 
 
 def test_every_message_has_a_sample() -> None:
@@ -68,7 +68,6 @@ def test_messages_are_frozen() -> None:
 def test_server_action_is_told_apart_by_kind() -> None:
     message = ServerAction.model_validate(
         {
-            "context": CTX.model_dump(mode="json"),
             "server_id": str(uid(1)),
             "action": {"kind": "reboot", "type": "HARD"},
         }
@@ -77,7 +76,6 @@ def test_server_action_is_told_apart_by_kind() -> None:
     with pytest.raises(ValidationError):
         ServerAction.model_validate(
             {
-                "context": CTX.model_dump(mode="json"),
                 "server_id": str(uid(1)),
                 "action": {"kind": "explode"},
             }
@@ -85,7 +83,6 @@ def test_server_action_is_told_apart_by_kind() -> None:
     with pytest.raises(ValidationError):  # resize needs a flavor
         ServerAction.model_validate(
             {
-                "context": CTX.model_dump(mode="json"),
                 "server_id": str(uid(1)),
                 "action": {"kind": "resize"},
             }
@@ -113,14 +110,13 @@ def test_server_action_is_told_apart_by_kind() -> None:
     ],
 )
 def test_create_server_refuses(changes: dict[str, object]) -> None:
-    base = {"context": CTX, "name": "vm", "flavor_id": uid(10), "image_id": uid(11)}
+    base = {"name": "vm", "flavor_id": uid(10), "image_id": uid(11)}
     with pytest.raises(ValidationError):
         CreateServer.model_validate({**base, **changes})
 
 
 def test_create_server_boot_from_volume() -> None:
     message = CreateServer(
-        context=CTX,
         name="vm",
         flavor_id=uid(10),
         block_device_mapping=(
