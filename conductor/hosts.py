@@ -7,6 +7,7 @@ sequence within it, so a restarted agent is never confused with its predecessor.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import asyncpg
 
@@ -14,7 +15,14 @@ from conductor.db.queries import hosts as host_queries
 from corebus.envelope import RequestContext
 from corebus.service import rpc
 from schemas.errors import NotFound
-from schemas.messages.conductor_hosts import Heartbeat, RegisterHost, RegisterHostReply
+from schemas.messages.conductor_hosts import (
+    Heartbeat,
+    HostStatus,
+    ListHosts,
+    ListHostsReply,
+    RegisterHost,
+    RegisterHostReply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +30,12 @@ log = logging.getLogger(__name__)
 class HostRegistry:
     name = "conductor"
 
-    def __init__(self, pool: asyncpg.Pool, heartbeat_interval_s: float) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, heartbeat_interval_s: float, down_after_s: float
+    ) -> None:
         self._pool = pool
         self._interval = heartbeat_interval_s
+        self._down_after = timedelta(seconds=down_after_s)
 
     @rpc
     async def register_host(self, ctx: RequestContext, req: RegisterHost) -> RegisterHostReply:
@@ -48,3 +59,23 @@ class HostRegistry:
             result = await host_queries.heartbeat(conn, req.name, req.incarnation, req.sequence)
         if result == "reregister":
             raise NotFound(f"host {req.name} must register again", host=req.name)
+
+    @rpc
+    async def list_hosts(self, ctx: RequestContext, req: ListHosts) -> ListHostsReply:
+        async with self._pool.acquire() as conn:
+            rows = await host_queries.list_hosts(
+                conn, role=req.role.value if req.role else None, down_after=self._down_after
+            )
+        return ListHostsReply(
+            hosts=tuple(
+                HostStatus(
+                    name=row["name"],
+                    roles=frozenset(row["roles"]),
+                    is_up=row["is_up"],
+                    enabled=row["enabled"],
+                    availability_zone=row["availability_zone"],
+                    last_heartbeat_at=row["last_heartbeat_at"],
+                )
+                for row in rows
+            )
+        )

@@ -40,7 +40,7 @@ async def run_conductor(settings: Settings, transport: str = "amqp") -> None:
         runner = ServiceRunner(
             bus,
             [
-                HostRegistry(pool, conf.heartbeat_interval_s),
+                HostRegistry(pool, conf.heartbeat_interval_s, conf.down_after_s),
                 StatusReporter(pool, conf.status_log_interval_s, conf.down_after_s),
             ],
         )

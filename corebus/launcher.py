@@ -130,6 +130,15 @@ def stop_recorded(home: Path, grace: float = 15.0) -> list[str]:
     return stopped
 
 
+def recorded(home: Path) -> list[tuple[str, int, bool]]:
+    """(name, pid, alive) of every process `up` recorded."""
+    found = []
+    for pidfile in sorted(run_dir(home).glob("*.pid")):
+        pid = int(pidfile.read_text().strip() or 0)
+        found.append((pidfile.stem, pid, pid > 0 and _alive(pid)))
+    return found
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -15,8 +15,12 @@ import signal
 from typing import Any
 
 from corebus.amqp.admin import AdminUnavailable, create_vhost, delete_vhost, vhost_of
+from corebus.client import Client
 from corebus.config import Settings
-from corebus.launcher import Launcher, ProcessSpec, err, run_dir, stop_recorded
+from corebus.launcher import Launcher, ProcessSpec, err, recorded, run_dir, stop_recorded
+from corebus.transport import make_bus
+from schemas.errors import SkymeshError
+from schemas.messages.conductor_hosts import ListHosts, ListHostsReply
 
 SERVICES = (ProcessSpec("conductor", ("conductor",)),)
 
@@ -29,6 +33,8 @@ def register(commands: Any) -> None:
         "--purge", action="store_true", help="also drop the database and delete the RabbitMQ vhost"
     )
     down.set_defaults(func=run_down)
+    status = commands.add_parser("status", help="the processes `up` started, and the hosts")
+    status.set_defaults(func=run_status)
 
 
 def run_up(args: argparse.Namespace, settings: Settings) -> int:
@@ -99,3 +105,36 @@ async def _purge(settings: Settings, config: str | None) -> int:
         print(f"could not delete the vhost {vhost!r}: {exc}")
         code = code or 1
     return code
+
+
+def run_status(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_status(settings))
+
+
+async def _status(settings: Settings) -> int:
+    for name, pid, alive in recorded(settings.home):
+        state = "[green]running[/]" if alive else "[red]gone[/]"
+        err.print(f"{name:>10}  pid {pid:<8} {state}")
+    bus = make_bus(settings.amqp, name=f"status:{os.getpid()}")
+    try:
+        await bus.start()
+        reply = await Client(bus).call(
+            "conductor.list_hosts", ListHosts(), ListHostsReply, timeout=5
+        )
+    except (SkymeshError, OSError) as exc:
+        err.print(f"[red]the conductor does not answer: {exc}[/]")
+        return 1
+    finally:
+        await bus.close()
+    if not reply.hosts:
+        err.print("no hosts registered")
+    for host in reply.hosts:
+        state = "[green]up[/]" if host.is_up else "[red]down[/]"
+        if not host.enabled:
+            state += " (disabled)"
+        beat = (
+            host.last_heartbeat_at.isoformat(timespec="seconds") if host.last_heartbeat_at else "-"
+        )
+        roles = ",".join(sorted(r.value for r in host.roles))
+        err.print(f"{host.name:>20}  {roles:<24} {state}  last heartbeat {beat}")
+    return 0

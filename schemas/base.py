@@ -10,13 +10,22 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, field_serializer
 
 
 class Model(BaseModel):
-    """Frozen, strict about unknown fields: bad input is refused, not silently dropped."""
+    """Frozen, strict about unknown fields: bad input is refused, not silently dropped.
+    Sets serialize as sorted lists, so the same model always gives the same JSON
+    (set iteration order changes with the interpreter's hash seed)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_serializer("*", mode="wrap")
+    def _sorted_sets(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+        dumped = handler(value)
+        if isinstance(value, (set, frozenset)) and isinstance(dumped, list):
+            return sorted(dumped, key=str)
+        return dumped
 
 
 class Resource(Model):

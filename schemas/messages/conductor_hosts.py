@@ -143,3 +143,28 @@ class Heartbeat(Message):
     sequence: Annotated[int, Field(ge=1)]  # increasing within one incarnation
     sent_at: AwareDatetime
     running_tasks: NonNegInt = 0
+
+
+class ListHosts(Message):
+    """Every registered host with its liveness (`skymesh status`, operators)."""
+
+    message_name = "conductor.list_hosts"
+    message_version = 1
+
+    role: HostRole | None = None
+
+
+class HostStatus(Model):
+    name: HostName
+    roles: frozenset[HostRole]
+    is_up: bool
+    enabled: bool
+    availability_zone: str | None = None
+    last_heartbeat_at: AwareDatetime | None = None
+
+
+class ListHostsReply(Message):
+    message_name = "conductor.list_hosts.reply"
+    message_version = 1
+
+    hosts: tuple[HostStatus, ...] = ()

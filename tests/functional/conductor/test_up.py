@@ -106,11 +106,20 @@ async def test_up_serves_hosts_and_down_stops_it(up_env: dict[str, str], amqp_ur
         finally:
             await bus.close()
 
+        status = await skymesh(up_env, "status")
+        out, _ = await status.communicate()
+        assert status.returncode == 0, out
+        assert b"conductor" in out and b"running" in out
+        assert b"cmp-test" in out and b"network" in out and b" up " in out
+
         down = await skymesh(up_env, "down")
         out, _ = await down.communicate()
         assert down.returncode == 0, out
         assert await asyncio.wait_for(up.wait(), 30) == 0
         assert not list((Path(up_env["SKYMESH_HOME"]) / "run").glob("*.pid"))
+        status = await skymesh(up_env, "status")
+        out, _ = await status.communicate()
+        assert status.returncode == 1 and b"does not answer" in out, out
         # the database is kept unless asked: a second `up` finds it migrated
         status = await skymesh(up_env, "db", "status")
         out, _ = await status.communicate()

@@ -247,6 +247,18 @@ def _messages() -> list[Message]:
             started_at=NOW,
         ),
         ch.RegisterHostReply(host_id=uid(50), generation=0),
+        ch.ListHosts(role=HostRole.COMPUTE),
+        ch.ListHostsReply(
+            hosts=(
+                ch.HostStatus(
+                    name="cmp1",
+                    roles=frozenset({HostRole.COMPUTE}),
+                    is_up=True,
+                    enabled=True,
+                    last_heartbeat_at=NOW,
+                ),
+            )
+        ),
         ch.Heartbeat(host_id=uid(50), name="cmp1", incarnation=uid(51), sequence=1, sent_at=NOW),
         scheduler.SelectDestinations(spec=SPEC),
         scheduler.SelectDestinationsReply(
