@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from schemas.claims import ResourceRequest
@@ -138,3 +139,29 @@ def used(
         for i in sorted(cell_ids)
     )
     return HostUsage(pci_devices=frozenset(addresses), numa_cells=numa_cells, **amounts)
+
+
+REQ, PREF, LEG, SOCK = (
+    PciNumaAffinity.REQUIRED,
+    PciNumaAffinity.PREFERRED,
+    PciNumaAffinity.LEGACY,
+    PciNumaAffinity.SOCKET,
+)
+PF0, PF1 = "0000:3b:00.0", "0000:3c:00.0"
+VF00, VF01, VF10, VF11 = "0000:3b:02.0", "0000:3b:02.1", "0000:3c:02.0", "0000:3c:02.1"
+GPU0, GPU1, GPU2 = "0000:80:00.0", "0000:81:00.0", "0000:82:00.0"
+
+
+@dataclass
+class Case:
+    id: str
+    inventory: HostInventory
+    usage: HostUsage
+    request: ResourceRequest
+    refused: str | None = None  # the refusing resource
+    reason: str = ""  # a part of the reason
+    pci: tuple[str, ...] | None = None  # addresses claimed, in request order
+    cells: tuple[tuple[int, frozenset[int]], ...] | None = None  # (host cell, pinned cpus)
+
+
+TWO_CELLS = cells(2, cpus=4, memory_mb=8192)

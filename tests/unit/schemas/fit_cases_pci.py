@@ -1,0 +1,152 @@
+"""Fit cases: PCI devices by alias, and SR-IOV VFs and PFs for ports."""
+
+from __future__ import annotations
+
+from schemas.pci import PciDeviceStatus
+from tests.unit.schemas.fitting import (
+    GPU0,
+    GPU1,
+    GPU2,
+    PF0,
+    PF1,
+    VF00,
+    VF10,
+    VF11,
+    Case,
+    gpu,
+    gpu_request,
+    host,
+    pf,
+    pf_request,
+    sriov,
+    used,
+    vf,
+    vf_request,
+    want,
+)
+
+PCI_ALIAS = [
+    Case(
+        "gpu-count-fits",
+        host(pci_devices=(gpu(0), gpu(1), gpu(2))),
+        used(GPU0),
+        want(pci=(gpu_request(2),)),
+        pci=(GPU1, GPU2),
+    ),
+    Case(
+        "gpu-count-short",
+        host(pci_devices=(gpu(0), gpu(1), gpu(2))),
+        used(GPU0),
+        want(pci=(gpu_request(3),)),
+        "pci",
+        "3 matching, 2 free",
+    ),
+    Case(
+        "gpu-other-product-ignored",
+        host(pci_devices=(gpu(0), gpu(1, product="2204"))),
+        used(),
+        want(pci=(gpu_request(2),)),
+        "pci",
+        "1 matching",
+    ),
+    Case(
+        "gpu-vendor-only-alias",
+        host(pci_devices=(gpu(0), gpu(1, product="2204"))),
+        used(),
+        want(pci=(gpu_request(2, product=None),)),
+        pci=(GPU0, GPU1),
+    ),
+    Case(
+        "gpu-unavailable-not-counted",
+        host(pci_devices=(gpu(0, status=PciDeviceStatus.UNAVAILABLE), gpu(1))),
+        used(),
+        want(pci=(gpu_request(2),)),
+        "pci",
+        "2 matching, 1 free",
+    ),
+    Case(
+        "two-alias-requests",
+        host(pci_devices=(gpu(0), gpu(1), gpu(2))),
+        used(),
+        want(pci=(gpu_request(1), gpu_request(2))),
+        pci=(GPU0, GPU1, GPU2),
+    ),
+]
+
+SRIOV = [
+    Case(
+        "vf-packs-onto-serving-pf",
+        host(pci_devices=sriov()),
+        used(VF10),
+        want(pci=(vf_request(),)),
+        pci=(VF11,),
+    ),
+    Case(
+        "vf-fresh-host-takes-first",
+        host(pci_devices=sriov()),
+        used(),
+        want(pci=(vf_request(),)),
+        pci=(VF00,),
+    ),
+    Case(
+        "pf-skips-pf-with-vf-in-use",
+        host(pci_devices=sriov()),
+        used(VF00),
+        want(pci=(pf_request(),)),
+        pci=(PF1,),
+    ),
+    Case(
+        "pf-refused-when-every-pf-serves-vfs",
+        host(pci_devices=sriov()),
+        used(VF00, VF10),
+        want(pci=(pf_request(),)),
+        "pci",
+        "2 matching, 0 free",
+    ),
+    Case(
+        "pf-in-use-blocks-its-vfs",
+        host(pci_devices=sriov()),
+        used(PF0),
+        want(pci=(vf_request(count=2),)),
+        pci=(VF10, VF11),
+    ),
+    Case(
+        "vfs-per-pf-in-reason",
+        host(pci_devices=sriov()),
+        used(PF0),
+        want(pci=(vf_request(count=3),)),
+        "pci",
+        "free VFs per PF: 0000:3b:00.0=0, 0000:3c:00.0=2",
+    ),
+    Case(
+        "pf-and-vf-in-one-request",
+        host(pci_devices=sriov()),
+        used(),
+        want(pci=(vf_request(), pf_request())),
+        pci=(VF10, PF0),
+    ),
+    Case(
+        "pf-and-vf-one-pf-only",
+        host(pci_devices=sriov(pfs=1)),
+        used(),
+        want(pci=(vf_request(), pf_request())),
+        "pci",
+        "2 matching, 0 free; free VFs per PF: 0000:3b:00.0=0",
+    ),
+    Case(
+        "vf-wrong-physnet",
+        host(pci_devices=sriov()),
+        used(),
+        want(pci=(vf_request("physnet2"),)),
+        "pci",
+        "0 matching",
+    ),
+    Case(
+        "agent-reported-allocated-vf-blocks-pf",
+        host(pci_devices=(pf(0), vf(0, 0, status=PciDeviceStatus.ALLOCATED), vf(0, 1))),
+        used(),
+        want(pci=(pf_request(),)),
+        "pci",
+        "0 free",
+    ),
+]
