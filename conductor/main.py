@@ -5,11 +5,23 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from pathlib import Path
+from typing import Any
 
+import asyncpg
+
+from conductor.actions import ServerActions
+from conductor.build import Builds
 from conductor.db import migrate
 from conductor.db.pool import open_pool
 from conductor.hosts import HostRegistry
+from conductor.ingest import FactIngestor
+from conductor.relay import OutboxRelay
+from conductor.servers import ServerAPI
 from conductor.status import StatusReporter
+from conductor.sweep import DeadlineSweep
+from corebus.bus import Bus
+from corebus.client import Client
 from corebus.config import Settings
 from corebus.metrics import serve_metrics
 from corebus.service import ServiceRunner
@@ -20,6 +32,37 @@ log = logging.getLogger(__name__)
 
 class SchemaNotReady(RuntimeError):
     pass
+
+
+def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list[Any]:
+    """Every service object of one conductor, wired explicitly."""
+    conf = settings.conductor
+    client = Client(bus)
+    relay = OutboxRelay(pool, bus)
+    builds = Builds(
+        pool,
+        client,
+        max_attempts=conf.max_attempts,
+        schedule_timeout_s=conf.schedule_timeout_s,
+        spawn_timeout_s=conf.spawn_timeout_s,
+        image_dir=Path(conf.image_dir) if conf.image_dir else settings.home / "images",
+    )
+    return [
+        HostRegistry(pool, conf.heartbeat_interval_s, conf.down_after_s),
+        ServerAPI(
+            pool,
+            client,
+            builds,
+            schedule_timeout_s=conf.schedule_timeout_s,
+            action_timeout_s=conf.action_timeout_s,
+            on_commit=relay.wake,
+        ),
+        ServerActions(pool, client, action_timeout_s=conf.action_timeout_s, on_commit=relay.wake),
+        FactIngestor(pool, builds, on_commit=relay.wake),
+        DeadlineSweep(pool, builds, interval_s=conf.sweep_interval_s, on_commit=relay.wake),
+        relay,
+        StatusReporter(pool, conf.status_log_interval_s, conf.down_after_s),
+    ]
 
 
 async def run_conductor(settings: Settings, transport: str = "amqp") -> None:
@@ -36,14 +79,7 @@ async def run_conductor(settings: Settings, transport: str = "amqp") -> None:
         )
         await bus.start()
         port = serve_metrics(settings.metrics)
-        conf = settings.conductor
-        runner = ServiceRunner(
-            bus,
-            [
-                HostRegistry(pool, conf.heartbeat_interval_s, conf.down_after_s),
-                StatusReporter(pool, conf.status_log_interval_s, conf.down_after_s),
-            ],
-        )
+        runner = ServiceRunner(bus, conductor_services(pool, bus, settings))
         log.info(
             "conductor serving on %s%s",
             _safe_url(settings.amqp.url),

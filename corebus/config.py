@@ -52,6 +52,12 @@ class ConductorSettings(Section):
     heartbeat_interval_s: float = Field(10.0, gt=0)
     down_after_s: float = Field(60.0, gt=0)
     status_log_interval_s: float = Field(30.0, gt=0)
+    max_attempts: int = Field(3, ge=1)  # the chosen host and up to 2 more after failures
+    schedule_timeout_s: float = Field(30.0, gt=0)  # deadline of task_state scheduling
+    spawn_timeout_s: float = Field(300.0, gt=0)  # deadline of task_state spawning
+    action_timeout_s: float = Field(120.0, gt=0)  # deadline of the other task states
+    sweep_interval_s: float = Field(1.0, gt=0)
+    image_dir: str = ""  # where image files live (default: $SKYMESH_HOME/images)
 
 
 def default_home() -> Path:

@@ -19,6 +19,7 @@ dead-letter exchange otherwise).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import signal
@@ -103,6 +104,17 @@ def validate_payload(envelope: Envelope, expected: type[Message]) -> Message:
         raise InvalidMessage(f"{model.message_name}: {where}: {first['msg']}") from None
 
 
+_current: contextvars.ContextVar[Envelope | None] = contextvars.ContextVar(
+    "skymesh_current_envelope", default=None
+)
+
+
+def current_envelope() -> Envelope | None:
+    """The envelope of the message being handled (its idempotency key, deadline, ids);
+    None outside a handler."""
+    return _current.get()
+
+
 class _Handler:
     """One marked method with its payload model, instrumented."""
 
@@ -112,6 +124,7 @@ class _Handler:
 
     async def run(self, envelope: Envelope) -> Any:
         token = request_id.set(envelope.context.request_id)
+        current = _current.set(envelope)
         started = time.perf_counter()
         outcome = "ok"
         try:
@@ -127,6 +140,7 @@ class _Handler:
             HANDLER_SECONDS.labels(self.service, self.name).observe(time.perf_counter() - started)
             MESSAGES.labels(self.service, self.name, envelope.kind.value, outcome).inc()
             request_id.reset(token)
+            _current.reset(current)
 
 
 class RpcDispatcher:

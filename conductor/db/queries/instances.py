@@ -194,6 +194,24 @@ async def bump_attempts(
     return None if value is None else int(value)
 
 
+async def record_build_failure(
+    conn: Connection, instance_id: UUID, host: str | None, reason: str
+) -> tuple[int, list[dict[str, Any]]]:
+    """Count a failed build attempt and remember why; (attempts, every failure so far)."""
+    row = await conn.fetchrow(
+        "UPDATE instances SET attempts = attempts + 1, "
+        "build_failures = build_failures || jsonb_build_array(jsonb_build_object("
+        "'host', $2::text, 'reason', $3::text)), updated_at = now() "
+        "WHERE id = $1 AND NOT deleted RETURNING attempts, build_failures",
+        instance_id,
+        host,
+        reason,
+    )
+    if row is None:
+        return 0, []
+    return int(row["attempts"]), list(row["build_failures"])
+
+
 async def expired_deadlines(
     conn: Connection, *, now: datetime | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:

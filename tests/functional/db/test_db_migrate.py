@@ -89,6 +89,15 @@ def copy_migrations(tmp_path: Path) -> Path:
     return directory
 
 
+def next_label(name: str) -> str:
+    """The label a migration added after the shipped ones would have."""
+    return f"{len(migrate.discover()) + 1:04d}_{name}"
+
+
+def shipped(state: str) -> dict[str, str]:
+    return {m.label: state for m in migrate.discover()}
+
+
 async def test_upgrade_from_empty_creates_every_table(empty_dsn: str) -> None:
     applied = await migrate.upgrade(empty_dsn)
 
@@ -131,43 +140,49 @@ async def test_tampered_checksum_is_refused(empty_dsn: str, tmp_path: Path) -> N
     await migrate.upgrade(empty_dsn, directory=directory)
     initial = directory / "0001_initial.sql"
     initial.write_text(initial.read_text() + "\n-- an innocent-looking edit\n")
-    (directory / "0002_more.sql").write_text("CREATE TABLE must_not_exist (id int);")
+    (directory / f"{next_label('more')}.sql").write_text("CREATE TABLE must_not_exist (id int);")
 
     with pytest.raises(migrate.MigrationError, match=r"0001_initial.*must never change"):
         await migrate.upgrade(empty_dsn, directory=directory)
 
     assert "must_not_exist" not in await tables(empty_dsn)
     states = {s.label: s.state for s in await migrate.status(empty_dsn, directory=directory)}
-    assert states == {"0001_initial": "changed", "0002_more": "pending"}
+    assert states == {
+        **shipped("applied"),
+        "0001_initial": "changed",
+        next_label("more"): "pending",
+    }
 
 
 async def test_unknown_applied_migration_is_refused(empty_dsn: str, tmp_path: Path) -> None:
     directory = copy_migrations(tmp_path)
-    extra = directory / "0002_newer.sql"
+    extra = directory / f"{next_label('newer')}.sql"
     extra.write_text("CREATE TABLE newer (id int);")
     await migrate.upgrade(empty_dsn, directory=directory)
     extra.unlink()
 
-    with pytest.raises(migrate.MigrationError, match=r"0002_newer.*does not know"):
+    with pytest.raises(migrate.MigrationError, match=rf"{next_label('newer')}.*does not know"):
         await migrate.upgrade(empty_dsn, directory=directory)
     states = {s.label: s.state for s in await migrate.status(empty_dsn, directory=directory)}
-    assert states["0002_newer"] == "unknown"
+    assert states[next_label("newer")] == "unknown"
 
 
 async def test_new_migration_is_applied_alone(empty_dsn: str, tmp_path: Path) -> None:
     directory = copy_migrations(tmp_path)
     await migrate.upgrade(empty_dsn, directory=directory)
-    (directory / "0002_widgets.sql").write_text("CREATE TABLE widgets (id int PRIMARY KEY);")
+    (directory / f"{next_label('widgets')}.sql").write_text(
+        "CREATE TABLE widgets (id int PRIMARY KEY);"
+    )
 
     applied = await migrate.upgrade(empty_dsn, directory=directory)
 
-    assert [m.label for m in applied] == ["0002_widgets"]
+    assert [m.label for m in applied] == [next_label("widgets")]
     assert "widgets" in await tables(empty_dsn)
 
 
 async def test_each_migration_runs_in_its_own_transaction(empty_dsn: str, tmp_path: Path) -> None:
     directory = copy_migrations(tmp_path)
-    (directory / "0002_half.sql").write_text(
+    (directory / f"{next_label('half')}.sql").write_text(
         "CREATE TABLE half_done (id int);\nSELECT no_such_function();"
     )
 
@@ -175,10 +190,10 @@ async def test_each_migration_runs_in_its_own_transaction(empty_dsn: str, tmp_pa
         await migrate.upgrade(empty_dsn, directory=directory)
 
     present = await tables(empty_dsn)
-    assert "instances" in present  # 0001 committed
-    assert "half_done" not in present  # 0002 rolled back entirely
+    assert "instances" in present  # the shipped migrations committed
+    assert "half_done" not in present  # the failing one rolled back entirely
     states = {s.label: s.state for s in await migrate.status(empty_dsn, directory=directory)}
-    assert states == {"0001_initial": "applied", "0002_half": "pending"}
+    assert states == {**shipped("applied"), next_label("half"): "pending"}
 
 
 async def test_concurrent_upgrades_apply_each_migration_once(empty_dsn: str) -> None:

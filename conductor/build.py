@@ -1,0 +1,177 @@
+"""The build workflow of one server (architecture.md, "The boot of one server").
+
+Steps, each recorded in the instance row with a deadline the sweep enforces:
+  scheduling  -> the scheduler places it (its plan already wrote the allocations)
+  spawning    -> the chosen host's agent is told to spawn; `instance.spawned` (ingest.py)
+                 makes it ACTIVE, `instance.spawn_failed` comes back here to reschedule.
+A failed attempt releases its allocations and asks the scheduler again without the hosts
+that failed, up to `max_attempts`; then ERROR with every reason in the fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from conductor import lifecycle
+from conductor.agents import agent_topic
+from conductor.db.queries import allocations, images, instances
+from conductor.records import image_from_row
+from corebus.client import Client
+from corebus.envelope import RequestContext
+from schemas.compute import Flavor, ImageLocation, ImageLocationKind
+from schemas.errors import NoValidHost
+from schemas.messages.agent_compute import Spawn
+from schemas.messages.scheduler import RequestSpec, SelectDestinations, SelectDestinationsReply
+
+log = logging.getLogger(__name__)
+
+
+class Builds:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        client: Client,
+        *,
+        max_attempts: int,
+        schedule_timeout_s: float,
+        spawn_timeout_s: float,
+        image_dir: Path,
+    ) -> None:
+        self._pool = pool
+        self._client = client
+        self._max_attempts = max_attempts
+        self._schedule_timeout = schedule_timeout_s
+        self._spawn_timeout = spawn_timeout_s
+        self._image_dir = image_dir
+        self._running: set[asyncio.Task[None]] = set()
+
+    def start(self, instance_id: UUID, request_id: str | None) -> None:
+        """Run the build in the background; its state lives in the database."""
+        task = asyncio.create_task(self.build(instance_id, request_id), name=f"build-{instance_id}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def drain(self) -> None:
+        if self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    async def build(self, instance_id: UUID, request_id: str | None) -> None:
+        try:
+            await self._build(instance_id, request_id)
+        except Exception:
+            # The deadline sweep retries or fails it; nothing is left BUILDING forever.
+            log.exception("build of %s failed; the deadline sweep will settle it", instance_id)
+
+    async def _build(self, instance_id: UUID, request_id: str | None) -> None:
+        async with self._pool.acquire() as conn:
+            row = await instances.get_instance(conn, instance_id)
+        if row is None or row["task_state"] != "scheduling":
+            return  # deleted, or another conductor took it over
+        spec = RequestSpec.model_validate(row["request_spec"])
+        context = RequestContext(request_id=request_id or RequestContext().request_id)
+        try:
+            reply = await self._client.call(
+                "scheduler.select_destinations",
+                SelectDestinations(spec=spec),
+                SelectDestinationsReply,
+                timeout=self._schedule_timeout,
+                context=context,
+            )
+        except NoValidHost as exc:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await lifecycle.fail_build(
+                    conn,
+                    instance_id,
+                    f"No valid host: {exc.message}",
+                    details=_previous(row),
+                    request_id=request_id,
+                )
+            return
+        primary = reply.selections[0].primary
+        async with self._pool.acquire() as conn, conn.transaction():
+            moved = await instances.update_state(
+                conn,
+                instance_id,
+                expected_task_state="scheduling",
+                host=primary.host,
+                node=primary.host,
+                availability_zone=primary.availability_zone,
+                task_state="spawning",
+                task_deadline=lifecycle.deadline_in(self._spawn_timeout),
+            )
+            if moved is None:  # deleted while the scheduler worked: give the claim back
+                await allocations.release(conn, instance_id)
+                return
+            image = await self._image(conn, row["image_id"])
+        spawn = Spawn(
+            instance_id=instance_id,
+            name=row["name"],
+            flavor=Flavor.model_validate(row["flavor"]),
+            claim=primary.claim,
+            image=image[0] if image else None,
+            image_location=image[1] if image else None,
+        )
+        await self._client.cast(agent_topic(primary.host, spawn), spawn, context=context)
+
+    async def _image(self, conn: Any, image_id: UUID | None) -> tuple[Any, ImageLocation] | None:
+        if image_id is None:
+            return None
+        row = await images.get_image(conn, image_id)
+        if row is None:
+            return None
+        path = row.get("location") or str(self._image_dir / str(image_id))
+        return image_from_row(row), ImageLocation(kind=ImageLocationKind.FILE, path=path)
+
+    async def reschedule(
+        self,
+        instance_id: UUID,
+        host: str | None,
+        reason: str,
+        request_id: str | None,
+        *,
+        retryable: bool = True,
+    ) -> None:
+        """A build attempt failed on `host`: try elsewhere, or fail with every reason."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await instances.get_instance(conn, instance_id, for_update=True)
+            if row is None or row["task_state"] not in ("scheduling", "spawning"):
+                return
+            attempts, failures = await instances.record_build_failure(
+                conn, instance_id, host, reason
+            )
+            if not retryable or attempts >= self._max_attempts:
+                reasons = "; ".join(f"{f['host'] or '-'}: {f['reason']}" for f in failures)
+                await lifecycle.fail_build(
+                    conn,
+                    instance_id,
+                    f"Build failed after {attempts} attempt(s): {reason}",
+                    host=host,
+                    details=reasons,
+                    request_id=request_id,
+                )
+                return
+            await allocations.release(conn, instance_id)
+            spec = RequestSpec.model_validate(row["request_spec"])
+            tried = {f["host"] for f in failures if f["host"]}
+            spec = spec.model_copy(update={"ignore_hosts": spec.ignore_hosts | tried})
+            await instances.update_state(
+                conn,
+                instance_id,
+                host=None,
+                node=None,
+                task_state="scheduling",
+                task_deadline=lifecycle.deadline_in(self._schedule_timeout),
+                request_spec=spec.model_dump(mode="json"),
+            )
+        log.info("rescheduling %s after a failure on %s: %s", instance_id, host, reason)
+        self.start(instance_id, request_id)
+
+
+def _previous(row: dict[str, Any]) -> str:
+    return "; ".join(f"{f['host'] or '-'}: {f['reason']}" for f in row.get("build_failures") or [])

@@ -1,0 +1,120 @@
+"""Fact ingestion: agents report what really happened, the database follows at once.
+
+Each fact is applied in one transaction with its outbox notification, and only when its
+sequence is newer than the last one applied for that instance on that host, so
+duplicates and stale facts change nothing. Conductors share the facts as competing
+consumers of one durable queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from conductor import lifecycle, transitions
+from conductor.build import Builds
+from conductor.db.queries import facts, instances
+from corebus.envelope import RequestContext
+from corebus.service import event_handler
+from schemas.instance_state import PowerState
+from schemas.messages.facts import (
+    Fact,
+    InstanceActionFailed,
+    InstanceDeleted,
+    InstancePowerStateChanged,
+    InstanceRebooted,
+    InstanceSpawned,
+    InstanceSpawnFailed,
+)
+
+log = logging.getLogger(__name__)
+
+INSTANCE_FACTS = (
+    InstanceSpawned,
+    InstanceSpawnFailed,
+    InstanceDeleted,
+    InstancePowerStateChanged,
+    InstanceRebooted,
+    InstanceActionFailed,
+)
+
+
+class FactIngestor:
+    name = "conductor"
+
+    def __init__(
+        self, pool: asyncpg.Pool, builds: Builds, on_commit: Callable[[], None] = lambda: None
+    ) -> None:
+        self._pool = pool
+        self._builds = builds
+        self._on_commit = on_commit
+        self.applied = 0
+        self.dropped = 0
+
+    @event_handler("events", "compute.#", group="conductor")
+    async def on_compute_fact(self, ctx: RequestContext, fact: Fact) -> None:
+        if not isinstance(fact, INSTANCE_FACTS):
+            return  # host facts (inventory, heartbeat, snapshot) are handled elsewhere
+        reschedule: InstanceSpawnFailed | None = None
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await facts.accept_fact(conn, "instance", fact.resource_id, fact.host, fact.seq):
+                self.dropped += 1
+                return
+            row = await instances.get_instance(conn, fact.resource_id, for_update=True)
+            if row is None or (row["host"] is not None and row["host"] != fact.host):
+                self.dropped += 1  # deleted, or a leftover report from a former host
+                return
+            if isinstance(fact, InstanceSpawnFailed):
+                if row["task_state"] == "spawning":
+                    reschedule = fact
+            else:
+                await self._apply(conn, row, fact, ctx.request_id)
+            self.applied += 1
+        self._on_commit()
+        if reschedule is not None:
+            await self._builds.reschedule(
+                reschedule.resource_id,
+                reschedule.host,
+                reschedule.reason,
+                ctx.request_id,
+                retryable=reschedule.retryable,
+            )
+
+    async def _apply(self, conn: Any, row: dict[str, Any], fact: Fact, request_id: str) -> None:
+        instance_id = fact.resource_id
+        if isinstance(fact, InstanceDeleted) and row["task_state"] == "deleting":
+            await lifecycle.finish_delete(conn, instance_id, request_id)
+            return
+        seen = _power_state(fact)
+        if seen is None:
+            return
+        change = transitions.outcome(row["task_state"], row["vm_state"], seen)
+        if isinstance(fact, InstanceActionFailed) and row["task_state"] is not None:
+            # the action did not happen: settle on what the host reports, no event
+            settled = transitions.OBSERVED.get(seen)
+            change = transitions.Outcome(settled.vm_state if settled else row["vm_state"], None)
+        if change is None:
+            if seen != row["power_state"]:
+                await instances.update_state(conn, instance_id, power_state=int(seen))
+            return
+        updates: dict[str, Any] = {
+            "vm_state": change.vm_state,
+            "task_state": None,
+            "power_state": int(seen),
+        }
+        if change.event == "instance.create.end":
+            updates["launched_at"] = datetime.now(UTC)
+        await instances.update_state(conn, instance_id, **updates)
+        if change.event is not None:
+            await lifecycle.emit(conn, change.event, instance_id, request_id)
+
+
+def _power_state(fact: Fact) -> PowerState | None:
+    if isinstance(fact, InstanceDeleted):
+        return PowerState.NOSTATE  # the domain is gone from the host
+    seen = getattr(fact, "power_state", None)
+    return None if seen is None else PowerState(seen)

@@ -1,0 +1,74 @@
+"""State transitions shared by the workflows, the fact ingestion and the deadline sweep.
+Each takes a connection inside the caller's transaction and writes the instance row,
+its allocations, quota, fault and outbox notification together."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from conductor import notify
+from conductor.db.queries import allocations, instance_actions, instances, quotas
+from conductor.db.types import Connection
+from conductor.records import instance_from_row
+
+
+def deadline_in(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def quota_deltas(row: dict[str, Any]) -> dict[str, int]:
+    """What one instance counts against its project's quota."""
+    flavor = row["flavor"]
+    return {"instances": 1, "cores": int(flavor["vcpus"]), "ram": int(flavor["memory_mb"])}
+
+
+async def emit(
+    conn: Connection, event_type: str, instance_id: UUID, request_id: str | None
+) -> None:
+    row = await instances.get_instance(conn, instance_id, include_deleted=True)
+    if row is None:
+        return
+    fault = await instance_actions.latest_fault(conn, instance_id)
+    instance = instance_from_row(row, fault if row["vm_state"] == "error" else None)
+    await notify.instance_event(conn, event_type, instance, request_id=request_id)
+
+
+async def fail_build(
+    conn: Connection,
+    instance_id: UUID,
+    message: str,
+    *,
+    host: str | None = None,
+    details: str = "",
+    request_id: str | None = None,
+) -> bool:
+    """ERROR with a fault the user can read; allocations released (quota stays used, as
+    in Nova, until the user deletes the instance). False when no build was in progress."""
+    row = await instances.update_state(
+        conn,
+        instance_id,
+        expected_task_state=("scheduling", "spawning", "networking", "block_device_mapping"),
+        vm_state="error",
+        task_state=None,
+    )
+    if row is None:
+        return False
+    await allocations.release(conn, instance_id)
+    await instance_actions.add_fault(
+        conn, instance_id, 500, message[:255], details=details, host=host
+    )
+    await emit(conn, "instance.create.error", instance_id, request_id)
+    return True
+
+
+async def finish_delete(conn: Connection, instance_id: UUID, request_id: str | None) -> bool:
+    """The instance is gone: free its allocations and quota, soft-delete the row."""
+    row = await instances.mark_deleted(conn, instance_id)
+    if row is None:
+        return False
+    await allocations.release(conn, instance_id)
+    await quotas.release(conn, row["project_id"], quota_deltas(row))
+    await emit(conn, "instance.delete.end", instance_id, request_id)
+    return True

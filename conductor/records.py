@@ -1,0 +1,37 @@
+"""Rows to contracts: the conductor answers and notifies with schemas models, built from
+the dicts the query modules return."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from schemas.compute import Flavor, Image
+from schemas.instance import Instance, InstanceFault
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def model_from_row(model: type[M], row: Mapping[str, Any], **overrides: Any) -> M:
+    """`model` from the row's columns that are fields of it (others are ignored)."""
+    data = {k: v for k, v in row.items() if k in model.model_fields and v is not None}
+    data.update(overrides)
+    return model.model_validate(data)
+
+
+def flavor_from_row(row: Mapping[str, Any]) -> Flavor:
+    return model_from_row(Flavor, row, description=row.get("description") or "")
+
+
+def image_from_row(row: Mapping[str, Any]) -> Image:
+    return model_from_row(Image, row)
+
+
+def instance_from_row(row: Mapping[str, Any], fault: Mapping[str, Any] | None = None) -> Instance:
+    """The instance; its `flavor` column is the flavor snapshot taken at create time."""
+    extra: dict[str, Any] = {"flavor": Flavor.model_validate(row["flavor"])}
+    if fault is not None:
+        extra["fault"] = model_from_row(InstanceFault, fault)
+    return model_from_row(Instance, row, **extra)

@@ -1,0 +1,234 @@
+"""The conductor's server API: create, delete, get and list servers.
+
+Handlers are thin: check who asks, then one transaction writes the instance, its quota
+usage, its action record and the `instance.*.start` notification; the build and the
+delete go on from there, driven by the agents' facts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from conductor import lifecycle
+from conductor.agents import agent_topic
+from conductor.build import Builds
+from conductor.db.queries import flavors, images, instance_actions, instances, quotas
+from conductor.db.queries.instance_list import InstanceFilter, list_instances
+from conductor.records import flavor_from_row, instance_from_row
+from corebus.client import Client
+from corebus.envelope import RequestContext
+from corebus.service import current_envelope, rpc
+from schemas.errors import Forbidden, InvalidInput, NotFound, QuotaExceeded
+from schemas.flavor_specs import resource_request
+from schemas.instance_state import states_for_status
+from schemas.messages.agent_compute import Destroy
+from schemas.messages.common import Accepted
+from schemas.messages.conductor_servers import (
+    CreateServer,
+    CreateServerReply,
+    DeleteServer,
+    GetServer,
+    GetServerReply,
+    ListServers,
+    ListServersReply,
+)
+from schemas.messages.scheduler import RequestSpec
+
+
+def identity(ctx: RequestContext) -> tuple[UUID, UUID]:
+    """(project, user) of a user-facing request; refused without both."""
+    if ctx.project_id is None or ctx.user_id is None:
+        raise Forbidden("this request needs a user and a project")
+    return ctx.project_id, ctx.user_id
+
+
+class ServerAPI:
+    name = "conductor"
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        client: Client,
+        builds: Builds,
+        *,
+        schedule_timeout_s: float,
+        action_timeout_s: float,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._pool = pool
+        self._client = client
+        self._builds = builds
+        self._schedule_timeout = schedule_timeout_s
+        self._action_timeout = action_timeout_s
+        self._on_commit = on_commit  # wakes the outbox relay
+
+    @rpc
+    async def create_server(self, ctx: RequestContext, req: CreateServer) -> CreateServerReply:
+        project_id, user_id = identity(ctx)
+        envelope = current_envelope()
+        key = envelope.idempotency_key if envelope else None
+        reservation = "r-" + uuid.uuid4().hex[:12]
+        async with self._pool.acquire() as conn, conn.transaction():
+            if key is not None:
+                existing = await instances.get_by_idempotency_key(conn, project_id, key)
+                if existing is not None:  # the same request again: the same server
+                    return CreateServerReply(server_ids=(existing["id"],), reservation_id=key)
+            flavor_row = await flavors.get_flavor(conn, req.flavor_id, project_id=project_id)
+            if flavor_row is None or flavor_row["disabled"]:
+                raise NotFound(f"flavor {req.flavor_id} not found", flavor_id=str(req.flavor_id))
+            if req.image_id is not None and await _active_image(conn, req.image_id) is None:
+                raise NotFound(f"image {req.image_id} not found or not active")
+            flavor = flavor_from_row(flavor_row)
+            count = req.max_count
+            await _reserve(conn, project_id, flavor.vcpus, flavor.memory_mb, count, req.min_count)
+            ids = [uuid.uuid4() for _ in range(count)]
+            for n, instance_id in enumerate(ids):
+                spec = RequestSpec(
+                    instance_ids=(instance_id,),
+                    project_id=project_id,
+                    user_id=user_id,
+                    flavor_id=flavor.id,
+                    resources=resource_request(flavor, boots_from_volume=req.image_id is None),
+                    image_id=req.image_id,
+                    availability_zone=req.availability_zone,
+                )
+                name = req.name if count == 1 else f"{req.name}-{n + 1}"
+                await instances.insert_instance(
+                    conn,
+                    instance_id=instance_id,
+                    project_id=project_id,
+                    user_id=user_id,
+                    name=name,
+                    flavor=flavor.model_dump(mode="json"),
+                    flavor_id=flavor.id,
+                    image_id=req.image_id,
+                    task_deadline=lifecycle.deadline_in(self._schedule_timeout),
+                    availability_zone=req.availability_zone,
+                    key_name=req.key_name,
+                    user_data=req.user_data,
+                    config_drive=req.config_drive,
+                    request_spec=spec.model_dump(mode="json"),
+                    idempotency_key=key if n == 0 else None,
+                    description=req.description,
+                    metadata=req.metadata,
+                )
+                await instance_actions.start_action(
+                    conn,
+                    instance_id,
+                    ctx.request_id,
+                    "create",
+                    project_id=project_id,
+                    user_id=user_id,
+                )
+                await lifecycle.emit(conn, "instance.create.start", instance_id, ctx.request_id)
+        self._on_commit()
+        for instance_id in ids:
+            self._builds.start(instance_id, ctx.request_id)
+        return CreateServerReply(server_ids=tuple(ids), reservation_id=reservation)
+
+    @rpc
+    async def delete_server(self, ctx: RequestContext, req: DeleteServer) -> Accepted:
+        project_id, user_id = identity(ctx)
+        destroy_on: str | None = None
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await self._owned(conn, req.server_id, ctx, for_update=True)
+            if row["locked"] and not ctx.is_admin:
+                raise Forbidden(f"server {req.server_id} is locked")
+            await instance_actions.start_action(
+                conn,
+                req.server_id,
+                ctx.request_id,
+                "delete",
+                project_id=project_id,
+                user_id=user_id,
+            )
+            if row["task_state"] != "deleting":
+                await lifecycle.emit(conn, "instance.delete.start", req.server_id, ctx.request_id)
+            if row["host"] is None:  # never placed: nothing on any host to clean up
+                await lifecycle.finish_delete(conn, req.server_id, ctx.request_id)
+            else:
+                await instances.update_state(
+                    conn,
+                    req.server_id,
+                    task_state="deleting",
+                    task_deadline=lifecycle.deadline_in(self._action_timeout),
+                )
+                destroy_on = row["host"]
+        self._on_commit()
+        if destroy_on is not None:
+            destroy = Destroy(instance_id=req.server_id)
+            await self._client.cast(agent_topic(destroy_on, destroy), destroy, context=ctx)
+        return Accepted(resource_id=req.server_id, request_id=ctx.request_id)
+
+    @rpc
+    async def get_server(self, ctx: RequestContext, req: GetServer) -> GetServerReply:
+        async with self._pool.acquire() as conn:
+            row = await self._owned(conn, req.server_id, ctx)
+            fault = await instance_actions.latest_fault(conn, req.server_id)
+        return GetServerReply(server=instance_from_row(row, _fault_of(row, fault)))
+
+    @rpc
+    async def list_servers(self, ctx: RequestContext, req: ListServers) -> ListServersReply:
+        project_id, _ = identity(ctx)
+        if (req.project_id or req.host) and not ctx.is_admin:
+            raise Forbidden("filtering by project or host is for admins")
+        scope = req.project_id if ctx.is_admin else project_id
+        states = states_for_status(req.status) if req.status else None
+        filters = InstanceFilter(
+            name=req.name,
+            host=req.host,
+            image_id=req.image_id,
+            flavor_id=req.flavor_id,
+            changes_since=req.changes_since,
+            include_deleted=req.deleted,
+            vm_states=sorted({vm.value for vm, _ in states}) if states else None,
+        )
+        async with self._pool.acquire() as conn:
+            rows = await list_instances(conn, scope, filters, limit=req.limit, marker=req.marker)
+        marker = rows[-1]["id"] if len(rows) == req.limit else None
+        servers = tuple(
+            server
+            for server in map(instance_from_row, rows)
+            if req.status is None or server.status == req.status  # task states refine it
+        )
+        return ListServersReply(servers=servers, next_marker=marker)
+
+    async def _owned(
+        self, conn: Any, server_id: UUID, ctx: RequestContext, *, for_update: bool = False
+    ) -> dict[str, Any]:
+        project_id = None if ctx.is_admin else identity(ctx)[0]
+        row = await instances.get_instance(
+            conn, server_id, project_id=project_id, for_update=for_update
+        )
+        if row is None:
+            raise NotFound(f"server {server_id} not found", server_id=str(server_id))
+        return row
+
+
+async def _active_image(conn: Any, image_id: UUID) -> dict[str, Any] | None:
+    row = await images.get_image(conn, image_id)
+    return row if row is not None and row["status"] == "active" else None
+
+
+async def _reserve(
+    conn: Any, project_id: UUID, vcpus: int, ram: int, count: int, min_count: int
+) -> None:
+    """Count `count` instances against the quota at once (all or nothing)."""
+    if min_count > count:
+        raise InvalidInput("min_count is above max_count")
+    try:
+        reservation = await quotas.reserve(
+            conn, project_id, {"instances": count, "cores": vcpus * count, "ram": ram * count}
+        )
+    except quotas.QuotaExceeded as exc:
+        raise QuotaExceeded(str(exc), resource=exc.resource) from None
+    await quotas.commit(conn, reservation.id)
+
+
+def _fault_of(row: dict[str, Any], fault: dict[str, Any] | None) -> dict[str, Any] | None:
+    return fault if row["vm_state"] == "error" else None

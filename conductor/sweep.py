@@ -1,0 +1,89 @@
+"""The deadline sweep: nothing stays in a task state past its deadline.
+
+Every conductor sweeps; rows are taken FOR UPDATE SKIP LOCKED, so they share the work.
+- scheduling/spawning: the attempt counts as failed; reschedule (safe: the allocations
+  are released first) until `max_attempts`, then ERROR with a fault;
+- deleting: the host never confirmed; the delete completes here (the agent's next
+  snapshot shows any leftover domain as an orphan to clean up);
+- any other task: cleared, the instance stays in its vm state, with a fault recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+from conductor import lifecycle
+from conductor.build import Builds
+from conductor.db.queries import instance_actions, instances
+
+log = logging.getLogger(__name__)
+
+BUILDING = ("scheduling", "spawning", "networking", "block_device_mapping")
+
+
+class DeadlineSweep:
+    name = "conductor"
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        builds: Builds,
+        *,
+        interval_s: float,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._pool = pool
+        self._builds = builds
+        self._interval = interval_s
+        self._on_commit = on_commit
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="deadline-sweep")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("deadline sweep failed")
+            await asyncio.sleep(self._interval)
+
+    async def sweep(self) -> int:
+        """Settle every expired task; how many there were."""
+        retry: list[tuple[Any, str | None, str]] = []
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await instances.expired_deadlines(conn)
+            for row in rows:
+                what = f"timed out in task state {row['task_state']}"
+                log.warning("instance %s %s", row["id"], what)
+                if row["task_state"] in BUILDING:
+                    retry.append((row["id"], row["host"], what))
+                    # keep it in its state until the reschedule settles it
+                    await instances.set_deadline(
+                        conn, row["id"], lifecycle.deadline_in(self._interval * 30)
+                    )
+                elif row["task_state"] == "deleting":
+                    await lifecycle.finish_delete(conn, row["id"], None)
+                else:
+                    await instances.update_state(conn, row["id"], task_state=None)
+                    await instance_actions.add_fault(
+                        conn, row["id"], 500, what[:255], host=row["host"]
+                    )
+        if rows:
+            self._on_commit()
+        for instance_id, host, what in retry:
+            await self._builds.reschedule(instance_id, host, what, None)
+        return len(rows)
