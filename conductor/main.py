@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from conductor.actions import ServerActions
+from conductor.api_adapter import ApiAdapter
 from conductor.build import Builds
 from conductor.db import migrate
 from conductor.db.pool import open_pool
@@ -47,17 +48,22 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
         spawn_timeout_s=conf.spawn_timeout_s,
         image_dir=Path(conf.image_dir) if conf.image_dir else settings.home / "images",
     )
+    servers = ServerAPI(
+        pool,
+        client,
+        builds,
+        schedule_timeout_s=conf.schedule_timeout_s,
+        action_timeout_s=conf.action_timeout_s,
+        on_commit=relay.wake,
+    )
+    actions = ServerActions(
+        pool, client, action_timeout_s=conf.action_timeout_s, on_commit=relay.wake
+    )
     return [
         HostRegistry(pool, conf.heartbeat_interval_s, conf.down_after_s),
-        ServerAPI(
-            pool,
-            client,
-            builds,
-            schedule_timeout_s=conf.schedule_timeout_s,
-            action_timeout_s=conf.action_timeout_s,
-            on_commit=relay.wake,
-        ),
-        ServerActions(pool, client, action_timeout_s=conf.action_timeout_s, on_commit=relay.wake),
+        servers,
+        actions,
+        ApiAdapter(pool, bus, servers, actions),
         FactIngestor(pool, builds, on_commit=relay.wake),
         DeadlineSweep(pool, builds, interval_s=conf.sweep_interval_s, on_commit=relay.wake),
         relay,

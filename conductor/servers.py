@@ -69,9 +69,15 @@ class ServerAPI:
 
     @rpc
     async def create_server(self, ctx: RequestContext, req: CreateServer) -> CreateServerReply:
-        project_id, user_id = identity(ctx)
         envelope = current_envelope()
-        key = envelope.idempotency_key if envelope else None
+        return await self.create(ctx, req, envelope.idempotency_key if envelope else None)
+
+    async def create(
+        self, ctx: RequestContext, req: CreateServer, key: str | None
+    ) -> CreateServerReply:
+        """Create the servers of `req`; the same idempotency `key` again returns the
+        server the first request created."""
+        project_id, user_id = identity(ctx)
         reservation = "r-" + uuid.uuid4().hex[:12]
         async with self._pool.acquire() as conn, conn.transaction():
             if key is not None:

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from corebus.envelope import Envelope
+
+if TYPE_CHECKING:
+    from corebus.api import ApiHandler
 
 STREAMS = ("events", "notifications", "api")
 
@@ -71,6 +74,12 @@ class Bus(Protocol):
 
     async def send_reply(self, reply_to: str, reply: Envelope) -> None:
         """Answer an external producer that named a `reply_to` queue."""
+
+    async def serve_api(self, handler: ApiHandler, group: str = "commands") -> Subscription:
+        """Consume external producers' commands from the `api` stream (corebus/api.py)."""
+
+    async def send_raw_reply(self, reply_to: str, correlation_id: str | None, body: bytes) -> None:
+        """Answer an external producer with raw JSON bytes."""
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         """Take up to `limit` dead letters (oldest first) from the dead-letter queue."""

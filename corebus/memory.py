@@ -15,9 +15,11 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
+from corebus.api import ApiHandler, deliver_api
 from corebus.bus import STREAMS, DeadLetter, EventHandler, RpcHandler
 from corebus.dispatch import Disposition, Outcome, deliver_events, deliver_rpc
 from corebus.envelope import Envelope, Kind
@@ -38,6 +40,7 @@ class _Message:
     body: bytes
     reply_to: str | None = None
     attempts: int = 0
+    props: dict[str, Any] = field(default_factory=dict)  # AMQP properties of api commands
 
 
 @dataclass(eq=False)
@@ -93,6 +96,7 @@ class InMemoryBus:
         self._call_timeout = call_timeout
         self._queues: dict[str, _Queue] = {}
         self._pending: dict[str, asyncio.Future[Envelope]] = {}
+        self._raw_pending: dict[str, asyncio.Future[bytes]] = {}
         self._dead: list[DeadLetter] = []
         self._names = itertools.count()
         self._closed = False
@@ -118,7 +122,9 @@ class InMemoryBus:
         if not targets and mandatory:
             raise NoConsumer(f"no consumer for {msg.topic!r} on {msg.exchange}")
         for q in targets:
-            q.items.put_nowait(_Message(msg.exchange, msg.topic, msg.body, msg.reply_to))
+            q.items.put_nowait(
+                _Message(msg.exchange, msg.topic, msg.body, msg.reply_to, props=msg.props)
+            )
 
     def _declare(
         self, name: str, exchange: str, patterns: Sequence[str], auto_delete: bool
@@ -226,6 +232,51 @@ class InMemoryBus:
         else:
             queue = self._declare(f"{stream}.{group}", stream, patterns, False)
         return _Subscription([_Consumer(self, queue, run, self._prefetch)])
+
+    async def serve_api(self, handler: ApiHandler, group: str = "commands") -> _Subscription:
+        async def run(msg: _Message) -> Outcome:
+            return await deliver_api(
+                msg.body,
+                msg.topic,
+                principal=msg.props.get("user_id"),
+                reply_to=msg.reply_to,
+                correlation_id=msg.props.get("correlation_id"),
+                idempotency_key=msg.props.get("idempotency_key"),
+                handler=handler,
+                respond=self.send_raw_reply,
+            )
+
+        queue = self._declare(f"api.{group}", "api", ("#",), auto_delete=False)
+        return _Subscription([_Consumer(self, queue, run, self._prefetch)])
+
+    async def send_raw_reply(self, reply_to: str, correlation_id: str | None, body: bytes) -> None:
+        fut = self._raw_pending.get(reply_to)
+        if fut is not None and not fut.done():
+            fut.set_result(body)
+
+    async def send_command(
+        self,
+        topic: str,
+        body: bytes,
+        *,
+        principal: str | None,
+        idempotency_key: str | None = None,
+        timeout: float = 10.0,
+    ) -> Any:
+        """What an external producer does: publish a command and wait for the answer."""
+        reply_to = f"api-reply-{next(self._names)}"
+        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._raw_pending[reply_to] = fut
+        props = {
+            "user_id": principal,
+            "correlation_id": reply_to,
+            "idempotency_key": idempotency_key,
+        }
+        try:
+            self._route(_Message("api", topic, body, reply_to, props=props), False)
+            return orjson.loads(await asyncio.wait_for(fut, timeout))
+        finally:
+            self._raw_pending.pop(reply_to, None)
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         taken, self._dead = self._dead[:limit], self._dead[limit:]

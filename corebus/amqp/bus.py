@@ -32,6 +32,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_random_exponen
 from corebus.amqp import topology as topo
 from corebus.amqp.batcher import Batcher
 from corebus.amqp.consumer import AmqpConsumer, AmqpSubscription
+from corebus.api import IDEMPOTENCY_HEADER, ApiHandler, deliver_api
 from corebus.bus import STREAMS, DeadLetter, EventHandler, RpcHandler
 from corebus.dispatch import deliver_events, deliver_rpc
 from corebus.envelope import Envelope, Kind, decode_any
@@ -312,6 +313,45 @@ class AmqpBus:
     async def flush(self) -> None:
         await self._batcher.drain()
 
+    async def send_raw_reply(self, reply_to: str, correlation_id: str | None, body: bytes) -> None:
+        """Answer an external producer (not an envelope: see corebus/api.py)."""
+        if not self._ready.is_set() or self._call_channel is None:
+            return
+        message = aio_pika.Message(
+            body, correlation_id=correlation_id, content_type="application/json"
+        )
+        with contextlib.suppress(*TRANSIENT):
+            await self._call_channel.default_exchange.publish(message, reply_to)
+
+    async def serve_api(self, handler: ApiHandler, group: str = "commands") -> AmqpSubscription:
+        """Consume external commands from `skymesh.api` (competing consumers of `group`)."""
+
+        async def deliver(message: AbstractIncomingMessage) -> Any:
+            headers = message.headers or {}
+            key = headers.get(IDEMPOTENCY_HEADER) or message.message_id
+            return await deliver_api(
+                message.body,
+                message.routing_key or "",
+                principal=message.user_id,
+                reply_to=message.reply_to,
+                correlation_id=message.correlation_id,
+                idempotency_key=None if key is None else str(key),
+                handler=handler,
+                respond=self.send_raw_reply,
+            )
+
+        consumer = AmqpConsumer(
+            self,
+            topo.stream_exchange("api"),
+            f"api.{group}",
+            ("#",),
+            deliver,
+            durable=True,
+            prefetch=self._prefetch,
+            delivery_limit=self._delivery_limit,
+        )
+        return AmqpSubscription([await self._consume(consumer)])
+
     # -- dead letters ----------------------------------------------------------
     async def dead_letter(self, exchange: str, topic: str, reason: str, body: Any) -> None:
         log.warning("dead-lettering a message on %s %s: %s", exchange, topic, reason)
@@ -350,12 +390,12 @@ class AmqpBus:
     async def serve(
         self, service: str, bindings: Sequence[str], handler: RpcHandler
     ) -> AmqpSubscription:
-        async def deliver(body: bytes, topic: str, reply_to: str | None) -> Any:
+        async def deliver(message: AbstractIncomingMessage) -> Any:
             async def respond(reply: Envelope) -> None:
-                if reply_to:
-                    await self.send_reply(reply_to, reply)
+                if message.reply_to:
+                    await self.send_reply(message.reply_to, reply)
 
-            return await deliver_rpc(body, topic, handler, respond)
+            return await deliver_rpc(message.body, message.routing_key or "", handler, respond)
 
         patterns = tuple(bindings)
         common = {"prefetch": self._prefetch, "delivery_limit": self._delivery_limit}
@@ -373,8 +413,8 @@ class AmqpBus:
         if stream not in STREAMS:
             raise ValueError(f"unknown stream {stream!r}; one of {STREAMS}")
 
-        async def deliver(body: bytes, topic: str, _reply_to: str | None) -> Any:
-            return await deliver_events(body, topic, handler)
+        async def deliver(message: AbstractIncomingMessage) -> Any:
+            return await deliver_events(message.body, message.routing_key or "", handler)
 
         consumer = AmqpConsumer(
             self,

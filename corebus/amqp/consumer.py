@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# (body, topic, reply_to) -> what to do with the message
-Deliver = Callable[[bytes, str, str | None], Awaitable[Outcome]]
+# a delivery -> what to do with it
+Deliver = Callable[[AbstractIncomingMessage], Awaitable[Outcome]]
 
 
 class AmqpConsumer:
@@ -70,10 +70,7 @@ class AmqpConsumer:
         if task is not None:
             self._inflight.add(task)
         try:
-            await self._settle(
-                message,
-                await self._deliver(message.body, message.routing_key or "", message.reply_to),
-            )
+            await self._settle(message, await self._deliver(message))
         except Exception:
             # The channel died under us: the broker redelivers the message elsewhere.
             log.debug("could not settle a delivery on %s", self._exchange, exc_info=True)
