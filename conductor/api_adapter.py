@@ -31,10 +31,20 @@ from schemas.messages.conductor_servers import (
     ListServers,
 )
 
+# command -> (request model, changes something)
+COMMANDS: dict[str, tuple[type[Message], bool]] = {
+    "servers.create": (CreateServer, True),
+    "servers.delete": (DeleteServer, True),
+    "servers.action": (ServerAction, True),
+    "servers.get": (GetServer, False),
+    "servers.list": (ListServers, False),
+}
+
 READ_ROLES = frozenset({"reader", "member", "admin"})
 WRITE_ROLES = frozenset({"member", "admin"})
 
-Route = tuple[type[Message], Callable[[RequestContext, Any, str | None], Awaitable[Message]], bool]
+Call = Callable[[RequestContext, Any, str | None], Awaitable[Message]]
+Route = tuple[type[Message], Call, bool]
 
 
 class ApiAdapter:
@@ -46,13 +56,15 @@ class ApiAdapter:
         self._pool = pool
         self._bus = bus
         self._subscription: Subscription | None = None
-        # command -> (request model, domain call, changes something)
+        calls: dict[str, Call] = {
+            "servers.create": servers.create,
+            "servers.delete": _no_key(servers.delete_server),
+            "servers.action": _no_key(actions.server_action),
+            "servers.get": _no_key(servers.get_server),
+            "servers.list": _no_key(servers.list_servers),
+        }
         self.routes: dict[str, Route] = {
-            "servers.create": (CreateServer, servers.create, True),
-            "servers.delete": (DeleteServer, _no_key(servers.delete_server), True),
-            "servers.action": (ServerAction, _no_key(actions.server_action), True),
-            "servers.get": (GetServer, _no_key(servers.get_server), False),
-            "servers.list": (ListServers, _no_key(servers.list_servers), False),
+            name: (model, calls[name], writes) for name, (model, writes) in COMMANDS.items()
         }
 
     async def start(self) -> None:

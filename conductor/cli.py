@@ -17,6 +17,9 @@ def register(commands: Any) -> None:
     """Add `conductor` and the `db` command group to the `skymesh` subparsers."""
     conductor = commands.add_parser("conductor", help="run a conductor process")
     conductor.set_defaults(func=run_conductor_command)
+    api_doc = commands.add_parser("api-doc", help="write the AMQP API reference")
+    api_doc.add_argument("--out", default="docs/amqp-api.md")
+    api_doc.set_defaults(func=write_api_doc)
     db = commands.add_parser("db", help="the conductor's PostgreSQL database")
     sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     upgrade = sub.add_parser(
@@ -82,4 +85,14 @@ def db_drop(args: argparse.Namespace, settings: Settings) -> int:
 
     asyncio.run(drop_database(settings.database.dsn))
     print(f"dropped database {split_dsn(settings.database.dsn)[1]}")
+    return 0
+
+
+def write_api_doc(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from conductor.api_doc import render
+
+    Path(args.out).write_text(render())
+    print(f"wrote {args.out}")
     return 0
