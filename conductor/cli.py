@@ -17,6 +17,10 @@ def register(commands: Any) -> None:
     """Add `conductor` and the `db` command group to the `skymesh` subparsers."""
     conductor = commands.add_parser("conductor", help="run a conductor process")
     conductor.set_defaults(func=run_conductor_command)
+    seed_cmd = commands.add_parser(
+        "seed", help="create the demo projects, users, flavors and image (idempotent)"
+    )
+    seed_cmd.set_defaults(func=run_seed)
     api_doc = commands.add_parser("api-doc", help="write the AMQP API reference")
     api_doc.add_argument("--out", default="docs/amqp-api.md")
     api_doc.set_defaults(func=write_api_doc)
@@ -95,4 +99,24 @@ def write_api_doc(args: argparse.Namespace, settings: Settings) -> int:
 
     Path(args.out).write_text(render())
     print(f"wrote {args.out}")
+    return 0
+
+
+def run_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from conductor.db.pool import open_connection
+    from conductor.seed import seed
+
+    image_dir = Path(settings.conductor.image_dir or settings.home / "images")
+
+    async def go() -> dict[str, Any]:
+        async with open_connection(settings.database.dsn) as conn:
+            return await seed(conn, image_dir)
+
+    made = asyncio.run(go())
+    print(
+        f"projects {', '.join(made['projects'])}; flavors {', '.join(made['flavors'])}; "
+        f"image busybox {made['image']}"
+    )
     return 0

@@ -1,0 +1,82 @@
+"""The starting content of a new deployment, as devstack creates it: projects `admin`
+and `demo` with their users, the `guest` user the local RabbitMQ uses (so AMQP
+producers can act in `demo`), flavors `m1.tiny` and `m1.small`, and the `busybox`
+image. Idempotent: running it again changes nothing that exists."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from conductor.db.queries import flavors, identity, images
+from conductor.db.types import Connection
+from conductor.passwords import hash_password
+
+FLAVORS = {"m1.tiny": (1, 512, 1), "m1.small": (1, 2048, 20)}
+# (user, project, role, password)
+USERS = (
+    ("admin", "admin", "admin", "admin"),
+    ("demo", "demo", "member", "demo"),
+    ("guest", "demo", "member", "guest"),
+)
+
+
+async def seed(conn: Connection, image_dir: Path) -> dict[str, Any]:
+    """Create what is missing; returns the ids a caller may need."""
+    async with conn.transaction():
+        projects = {
+            name: (await identity.ensure_project(conn, name))["id"] for name in ("admin", "demo")
+        }
+        for user, project, role, password in USERS:
+            row = await identity.get_user_by_name(conn, user)
+            if row is None:
+                row = await identity.create_user(
+                    conn, user, hash_password(password), default_project_id=projects[project]
+                )
+            await identity.assign_role(conn, row["id"], projects[project], role)
+        flavor_ids = {}
+        for name, (vcpus, ram, disk) in FLAVORS.items():
+            row = await flavors.get_flavor_by_name(conn, name)
+            if row is None:
+                row = await flavors.create_flavor(
+                    conn, name, vcpus=vcpus, memory_mb=ram, disk_gb=disk
+                )
+            flavor_ids[name] = row["id"]
+        image_id = await _busybox(conn, image_dir, projects["admin"])
+    return {"projects": projects, "flavors": flavor_ids, "image": image_id}
+
+
+async def _busybox(conn: Connection, image_dir: Path, project_id: Any) -> Any:
+    existing = [i for i in await images.list_images(conn, project_id) if i["name"] == "busybox"]
+    if existing:
+        return existing[0]["id"]
+    path, data = await asyncio.to_thread(_image_file, image_dir)
+    row = await images.create_image(
+        conn,
+        name="busybox",
+        owner=None,
+        visibility="public",
+        disk_format="raw",
+        container_format="bare",
+    )
+    await images.record_upload(
+        conn,
+        row["id"],
+        location=str(path),
+        size=len(data),
+        checksum=hashlib.md5(data).hexdigest(),
+        os_hash_value=hashlib.sha512(data).hexdigest(),
+    )
+    return row["id"]
+
+
+def _image_file(image_dir: Path) -> tuple[Path, bytes]:
+    """The image store is a directory; this file stands for the guest image that the
+    QEMU driver boots (the test and fake hypervisors use only its metadata)."""
+    image_dir.mkdir(parents=True, exist_ok=True)
+    path = image_dir / "busybox.img"
+    if not path.exists():
+        path.write_bytes(b"skymesh busybox image\n")
+    return path, path.read_bytes()
