@@ -12,6 +12,7 @@ from datetime import timedelta
 import asyncpg
 
 from conductor.db.queries import hosts as host_queries
+from conductor.host_inventory import capabilities, save_inventory
 from corebus.envelope import RequestContext
 from corebus.service import rpc
 from schemas.errors import NotFound
@@ -39,7 +40,8 @@ class HostRegistry:
 
     @rpc
     async def register_host(self, ctx: RequestContext, req: RegisterHost) -> RegisterHostReply:
-        async with self._pool.acquire() as conn:
+        inventory = req.inventory
+        async with self._pool.acquire() as conn, conn.transaction():
             row = await host_queries.register_host(
                 conn,
                 req.name,
@@ -47,7 +49,12 @@ class HostRegistry:
                 incarnation=req.incarnation,
                 availability_zone=req.availability_zone,
                 agent_version=req.agent_version,
+                capabilities=capabilities(inventory) if inventory is not None else None,
             )
+            if inventory is not None:
+                row["generation"] = await save_inventory(
+                    conn, row["id"], row["root_provider_id"], inventory
+                )
         log.info("host %s registered with roles %s", req.name, sorted(r.value for r in req.roles))
         return RegisterHostReply(
             host_id=row["id"], generation=row["generation"], heartbeat_interval_s=self._interval

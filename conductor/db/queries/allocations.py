@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from conductor.db.queries import host_devices
 from conductor.db.queries.providers import bump_generation
 from conductor.db.types import Connection, as_dicts
 
@@ -49,8 +50,9 @@ async def claim(
 
 
 async def release(conn: Connection, consumer_id: UUID) -> dict[UUID, int]:
-    """Delete every allocation of `consumer_id`, bumping each provider's generation;
-    the providers released from and their new generations ({} when there was nothing)."""
+    """Delete every allocation of `consumer_id`, bumping each provider's generation, and
+    free the PCI devices, pinned CPUs and NUMA cell memory it holds; the providers
+    released from and their new generations ({} when there was nothing)."""
     async with conn.transaction():
         rows = await conn.fetch(
             "SELECT DISTINCT provider_id FROM allocations WHERE consumer_id = $1", consumer_id
@@ -59,6 +61,7 @@ async def release(conn: Connection, consumer_id: UUID) -> dict[UUID, int]:
         for provider_id in sorted(row["provider_id"] for row in rows):
             new[provider_id] = await bump_generation(conn, provider_id, None)
         await conn.execute("DELETE FROM allocations WHERE consumer_id = $1", consumer_id)
+        await host_devices.release_instance(conn, consumer_id)
     return new
 
 

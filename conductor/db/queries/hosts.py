@@ -177,3 +177,9 @@ async def set_traits(conn: Connection, host_id: UUID, traits: Iterable[str]) -> 
 async def delete_host(conn: Connection, name: str) -> bool:
     """Delete a host and its providers; fails (ForeignKeyViolation) while allocations exist."""
     return affected(await conn.execute("DELETE FROM hosts WHERE name = $1", name)) == 1
+
+
+async def capabilities_of(conn: Connection, host_ids: Sequence[UUID]) -> dict[UUID, dict[str, Any]]:
+    """{host: the capabilities its agent registered with}."""
+    rows = await conn.fetch("SELECT id, capabilities FROM hosts WHERE id = ANY($1)", list(host_ids))
+    return {row["id"]: dict(row["capabilities"] or {}) for row in rows}

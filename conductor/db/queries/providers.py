@@ -184,3 +184,27 @@ async def inventories_with_usage(
     for row in rows:
         result[row["provider_id"]][row["resource_class"]] = inventory_from_row(row)
     return result
+
+
+@dataclass(frozen=True)
+class RootProvider:
+    host_id: UUID
+    provider_id: UUID
+    generation: int
+
+
+async def root_providers(
+    conn: Connection, host_ids: Sequence[UUID], *, lock: bool = False
+) -> dict[UUID, RootProvider]:
+    """{host: its root provider with the current generation}. With `lock` the rows are
+    locked (FOR UPDATE, in provider-id order, the order every claimer uses) until the
+    caller's transaction ends, so nothing else changes those hosts meanwhile."""
+    rows = await conn.fetch(
+        "SELECT id, host_id, generation FROM resource_providers "
+        "WHERE host_id = ANY($1) AND parent_provider_id IS NULL ORDER BY id"
+        + (" FOR UPDATE" if lock else ""),
+        list(host_ids),
+    )
+    return {
+        row["host_id"]: RootProvider(row["host_id"], row["id"], row["generation"]) for row in rows
+    }

@@ -1,0 +1,28 @@
+"""The scheduler's settings (the `[scheduler]` section once wired into corebus.config)."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from corebus.config import Section
+from scheduler.registry import FILTERS, WEIGHERS
+
+
+class SchedulerSettings(Section):
+    filters: tuple[str, ...] = ("compute", "hosts", "availability_zone", "traits", "resources")
+    weighers: dict[str, float] = Field(default_factory=lambda: {"ram": 1.0, "cpu": 1.0})
+    max_attempts: int = Field(3, ge=1)  # a primary and max_attempts - 1 alternates
+    plan_rounds: int = Field(5, ge=1)  # applies tried when plans conflict
+    retry_backoff_s: float = Field(0.02, ge=0)  # jittered, grows with each round
+    host_subset_size: int = Field(1, ge=1)  # choose at random among the best N hosts
+    call_timeout_s: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _known(self) -> SchedulerSettings:
+        unknown = [f for f in self.filters if f not in FILTERS]
+        unknown += [w for w in self.weighers if w not in WEIGHERS]
+        if unknown:
+            raise ValueError(f"unknown filters or weighers: {unknown}")
+        if "resources" not in self.filters:
+            raise ValueError("the 'resources' filter is required (it makes the claims)")
+        return self

@@ -1,0 +1,17 @@
+"""Free memory: (total - reserved) x ram ratio - used. Spreads by default."""
+
+from __future__ import annotations
+
+from scheduler.host_state import HostState
+from schemas.fit import free
+from schemas.messages.scheduler import RequestSpec
+
+
+class RamWeigher:
+    name = "ram"
+
+    def __init__(self, multiplier: float = 1.0) -> None:
+        self.multiplier = multiplier
+
+    def weigh(self, host: HostState, spec: RequestSpec) -> float:
+        return float(free(host.inventory, host.usage).memory_mb)
