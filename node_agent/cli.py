@@ -1,0 +1,93 @@
+"""The agent's `skymesh` subcommands: `agent` (run one) and `fake-hypervisor` (act on a
+fake hypervisor's domains behind its agent's back)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+from pathlib import Path
+from typing import Any
+
+from corebus.config import Settings
+from node_agent.drivers.hypervisor.fake_state import OUT_OF_BAND_OPS
+from node_agent.drivers.hypervisor.sim_node import SimulatedNode
+from node_agent.drivers.registry import HYPERVISORS, NETWORKS, STORAGES, DriverChoice
+from schemas.placement import HostRole
+
+
+def register(commands: Any) -> None:
+    agent = commands.add_parser("agent", help="run a node agent")
+    agent.add_argument("--host", default=socket.gethostname(), help="host name (default: this one)")
+    agent.add_argument(
+        "--roles", default="compute", help="comma-separated: compute,network,storage"
+    )
+    agent.add_argument("--hypervisor", default="fake", choices=sorted(HYPERVISORS))
+    agent.add_argument("--network", default="fake", choices=sorted(NETWORKS))
+    agent.add_argument("--storage", default="fake", choices=sorted(STORAGES))
+    agent.add_argument("--state-dir", type=Path, help="default: $SKYMESH_HOME/agents/<host>")
+    agent.add_argument("--availability-zone")
+    agent.add_argument("--max-concurrent-builds", type=int, default=10)
+    agent.add_argument(
+        "--libvirt-uri", help="for --hypervisor test: default a simulated node in the state dir"
+    )
+    agent.add_argument("--vcpus", type=int, default=8, help="simulated node CPUs (test)")
+    agent.add_argument("--memory-mb", type=int, default=16384, help="simulated node memory")
+    agent.add_argument("--disk-gb", type=int, default=200, help="simulated node disk")
+    agent.add_argument("--transport", default="amqp", choices=("amqp", "memory"))
+    agent.set_defaults(func=run_agent_command)
+
+    oob = commands.add_parser(
+        "fake-hypervisor", help="change a fake hypervisor's domain behind its agent's back"
+    )
+    oob.add_argument("op", choices=OUT_OF_BAND_OPS)
+    oob.add_argument("instance_id")
+    oob.add_argument("--host", default=socket.gethostname())
+    oob.add_argument("--state-dir", type=Path, help="default: $SKYMESH_HOME/agents/<host>")
+    oob.set_defaults(func=fake_hypervisor_command)
+
+
+def parse_roles(text: str) -> frozenset[HostRole]:
+    try:
+        return frozenset(HostRole(part.strip()) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc} (roles: compute, network, storage)") from None
+
+
+def agent_config(args: argparse.Namespace, settings: Settings) -> Any:
+    from node_agent.config import AgentConfig
+
+    return AgentConfig(
+        host=args.host,
+        roles=parse_roles(args.roles),
+        state_dir=args.state_dir or settings.home / "agents" / args.host,
+        drivers=DriverChoice(
+            hypervisor=args.hypervisor, network=args.network, storage=args.storage
+        ),
+        max_concurrent_builds=args.max_concurrent_builds,
+        availability_zone=args.availability_zone,
+        libvirt_uri=args.libvirt_uri,
+        node=SimulatedNode(vcpus=args.vcpus, memory_mb=args.memory_mb, disk_gb=args.disk_gb),
+        call_timeout_s=settings.amqp.call_timeout_s,
+    )
+
+
+def run_agent_command(args: argparse.Namespace, settings: Settings) -> int:
+    from node_agent.main import run_agent
+
+    asyncio.run(run_agent(settings, agent_config(args, settings), transport=args.transport))
+    return 0
+
+
+def fake_hypervisor_command(args: argparse.Namespace, settings: Settings) -> int:
+    from node_agent.drivers.errors import DriverError
+    from node_agent.drivers.hypervisor.fake_control import send
+
+    state_dir = args.state_dir or settings.home / "agents" / args.host
+    try:
+        how = asyncio.run(send(state_dir, args.op, args.instance_id))
+    except DriverError as exc:
+        print(f"error: {exc}")
+        return 1
+    print(f"{args.op} {args.instance_id}: done ({how})")
+    return 0

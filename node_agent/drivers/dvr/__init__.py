@@ -1,0 +1,1 @@
+"""dvr drivers: base.py (the Protocol) and fake.py."""

@@ -1,0 +1,1 @@
+"""network drivers: base.py (the Protocol) and fake.py."""

@@ -1,0 +1,1 @@
+"""pci drivers: base.py (the Protocol) and fake.py."""

@@ -1,0 +1,1 @@
+"""storage drivers: base.py (the Protocol) and fake.py."""
