@@ -3,7 +3,8 @@ requests the HTTP gateway sends, on behalf of the skymesh user whose name is the
 broker-validated AMQP `user_id`, in that user's default project, with its roles there.
 
 Commands: `servers.create`, `servers.delete`, `servers.action`, `servers.get`,
-`servers.list`; bodies are the conductor request models (docs/amqp-api.md).
+`servers.list`, `flavors.list`, `images.list`; bodies are the conductor request
+models (docs/amqp-api.md).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from conductor.actions import ServerActions
+from conductor.catalog import Catalog
 from conductor.db.queries import identity
 from conductor.servers import ServerAPI
 from corebus.api import ApiCommand
@@ -24,6 +26,7 @@ from corebus.errors import InvalidMessage
 from schemas.base import Message
 from schemas.errors import Forbidden, Unauthorized
 from schemas.messages.conductor_actions import ServerAction
+from schemas.messages.conductor_catalog import ListFlavors, ListImages
 from schemas.messages.conductor_servers import (
     CreateServer,
     DeleteServer,
@@ -38,6 +41,8 @@ COMMANDS: dict[str, tuple[type[Message], bool]] = {
     "servers.action": (ServerAction, True),
     "servers.get": (GetServer, False),
     "servers.list": (ListServers, False),
+    "flavors.list": (ListFlavors, False),
+    "images.list": (ListImages, False),
 }
 
 READ_ROLES = frozenset({"reader", "member", "admin"})
@@ -51,7 +56,12 @@ class ApiAdapter:
     name = "conductor"
 
     def __init__(
-        self, pool: asyncpg.Pool, bus: Bus, servers: ServerAPI, actions: ServerActions
+        self,
+        pool: asyncpg.Pool,
+        bus: Bus,
+        servers: ServerAPI,
+        actions: ServerActions,
+        catalog: Catalog,
     ) -> None:
         self._pool = pool
         self._bus = bus
@@ -62,6 +72,8 @@ class ApiAdapter:
             "servers.action": _no_key(actions.server_action),
             "servers.get": _no_key(servers.get_server),
             "servers.list": _no_key(servers.list_servers),
+            "flavors.list": _no_key(catalog.list_flavors),
+            "images.list": _no_key(catalog.list_images),
         }
         self.routes: dict[str, Route] = {
             name: (model, calls[name], writes) for name, (model, writes) in COMMANDS.items()

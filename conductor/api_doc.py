@@ -26,6 +26,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "servers.action": {"server_id": SERVER, "action": {"kind": "reboot", "type": "HARD"}},
     "servers.get": {"server_id": SERVER},
     "servers.list": {"status": "ACTIVE", "limit": 50},
+    "flavors.list": {"name": "m1.tiny"},
+    "images.list": {"name": "busybox", "status": "active"},
 }
 
 HEADER = """# The AMQP API

@@ -13,10 +13,12 @@ import asyncpg
 from conductor.actions import ServerActions
 from conductor.api_adapter import ApiAdapter
 from conductor.build import Builds
+from conductor.catalog import Catalog
 from conductor.db import migrate
 from conductor.db.pool import open_pool
 from conductor.hosts import HostRegistry
 from conductor.ingest import FactIngestor
+from conductor.placement import Placement
 from conductor.relay import OutboxRelay
 from conductor.servers import ServerAPI
 from conductor.status import StatusReporter
@@ -59,11 +61,14 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
     actions = ServerActions(
         pool, client, action_timeout_s=conf.action_timeout_s, on_commit=relay.wake
     )
+    catalog = Catalog(pool)
     return [
         HostRegistry(pool, conf.heartbeat_interval_s, conf.down_after_s),
+        Placement(pool, conf.down_after_s),
         servers,
         actions,
-        ApiAdapter(pool, bus, servers, actions),
+        catalog,
+        ApiAdapter(pool, bus, servers, actions, catalog),
         FactIngestor(pool, builds, on_commit=relay.wake),
         DeadlineSweep(pool, builds, interval_s=conf.sweep_interval_s, on_commit=relay.wake),
         relay,

@@ -4,7 +4,7 @@ the dicts the query modules return."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel
 
@@ -14,9 +14,20 @@ from schemas.instance import Instance, InstanceFault
 M = TypeVar("M", bound=BaseModel)
 
 
+def _nullable(annotation: Any) -> bool:
+    return annotation is None or type(None) in get_args(annotation)
+
+
 def model_from_row(model: type[M], row: Mapping[str, Any], **overrides: Any) -> M:
-    """`model` from the row's columns that are fields of it (others are ignored)."""
-    data = {k: v for k, v in row.items() if k in model.model_fields and v is not None}
+    """`model` from the row's columns that are fields of it (others are ignored). A NULL
+    is passed on where the field accepts None (task_state NULL means no task, not the
+    field's default) and left out otherwise, so the field's default applies."""
+    fields = model.model_fields
+    data = {
+        k: v
+        for k, v in row.items()
+        if k in fields and (v is not None or _nullable(fields[k].annotation))
+    }
     data.update(overrides)
     return model.model_validate(data)
 

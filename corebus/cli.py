@@ -15,6 +15,8 @@ from corebus.logs import configure_logging
 COMMAND_MODULES: tuple[str, ...] = (
     "corebus.up_cli",
     "conductor.cli",
+    "scheduler.cli",
+    "node_agent.cli",
     "schemas.cli",
     "bench.cli",
 )

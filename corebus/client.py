@@ -8,6 +8,7 @@ from corebus.bus import Bus
 from corebus.envelope import Envelope, Kind, RequestContext, envelope_for
 from corebus.errors import InvalidMessage
 from schemas.base import Message
+from schemas.errors import SkymeshError
 
 M = TypeVar("M", bound=Message)
 
@@ -63,3 +64,12 @@ def parse_reply(answer: Envelope, reply: type[M]) -> M:
     if answer.schema_name != reply.message_name:
         raise InvalidMessage(f"expected a {reply.message_name!r} reply, got {answer.schema_name!r}")
     return reply.model_validate(answer.payload)
+
+
+async def ping(bus: Bus, service: str, timeout: float = 2.0) -> bool:
+    """Does `service` answer? (Every service answers `<service>.ping`.)"""
+    try:
+        await bus.call(f"{service}.ping", Envelope(kind=Kind.CALL, schema="ping"), timeout)
+    except SkymeshError:
+        return False
+    return True

@@ -13,6 +13,7 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -58,17 +59,36 @@ class Launcher:
         await self._pump(spec.name, proc)
         return await proc.wait()
 
-    async def start(self, spec: ProcessSpec) -> asyncio.subprocess.Process:
-        proc = await asyncio.create_subprocess_exec(
-            *self._argv(spec),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            env=CHILD_ENV,
-        )
+    async def start(self, spec: ProcessSpec, *, detach: bool = False) -> asyncio.subprocess.Process:
+        """Start `skymesh <args>`: its output shown here, or, detached, written to
+        `$SKYMESH_HOME/logs/<name>.log` in a session of its own that outlives `up`."""
+        if detach:
+            log_file = await asyncio.to_thread(self._log_file, spec.name)
+            with log_file:
+                proc = await asyncio.create_subprocess_exec(
+                    *self._argv(spec),
+                    stdout=log_file,
+                    stderr=asyncio.subprocess.STDOUT,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    env=CHILD_ENV,
+                    start_new_session=True,
+                )
+        else:
+            proc = await asyncio.create_subprocess_exec(
+                *self._argv(spec),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                env=CHILD_ENV,
+            )
+            self._pumps.append(asyncio.create_task(self._pump(spec.name, proc)))
         self.children[spec.name] = proc
         (run_dir(self.home) / f"{spec.name}.pid").write_text(str(proc.pid))
-        self._pumps.append(asyncio.create_task(self._pump(spec.name, proc)))
         return proc
+
+    def _log_file(self, name: str) -> BinaryIO:
+        logs = self.home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        return open(logs / f"{name}.log", "ab")  # the caller closes it
 
     async def _pump(self, name: str, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdout is not None
@@ -121,9 +141,9 @@ def stop_recorded(home: Path, grace: float = 15.0) -> list[str]:
             os.kill(pid, signal.SIGTERM)
             stopped.append(pidfile.stem)
         deadline = time.monotonic() + grace
-        while _alive(pid) and time.monotonic() < deadline:
+        while is_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if _alive(pid):
+        if is_alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         pidfile.unlink(missing_ok=True)
@@ -135,11 +155,11 @@ def recorded(home: Path) -> list[tuple[str, int, bool]]:
     found = []
     for pidfile in sorted(run_dir(home).glob("*.pid")):
         pid = int(pidfile.read_text().strip() or 0)
-        found.append((pidfile.stem, pid, pid > 0 and _alive(pid)))
+        found.append((pidfile.stem, pid, pid > 0 and is_alive(pid)))
     return found
 
 
-def _alive(pid: int) -> bool:
+def is_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 RPC_MARK = "__skymesh_rpc__"
+PING = "ping"  # `<service>.ping`: answered by the runner itself
 EVENT_MARK = "__skymesh_events__"
 
 
@@ -162,6 +163,8 @@ class RpcDispatcher:
     async def __call__(self, topic: str, envelope: Envelope) -> Envelope | None:
         method = topic.rsplit(".", 1)[-1]
         handler = self.handlers.get(method)
+        if handler is None and method == PING:  # every service answers a health check
+            return reply_to(envelope, Kind.REPLY, "none", 1, {})
         if handler is None:
             error = InvalidMessage(f"{self.name} has no method {method!r}")
             if envelope.kind is Kind.CALL:

@@ -1,9 +1,11 @@
-"""`skymesh up` and `skymesh down`: the local control plane in one command.
+"""`skymesh up`, `down`, `status`: the local control plane in one command.
 
-`up` creates the RabbitMQ vhost and the database if missing, migrates, then starts the
-control-plane processes and keeps them in the foreground until Ctrl-C or SIGTERM (or
-`skymesh down` from another shell). Today that is the conductor; the scheduler, the
-node agents and the gateway join this list as they are built.
+`up` creates the RabbitMQ vhost and the database if missing, migrates, seeds the demo
+content, starts the conductor, the scheduler and the node agents (three compute, one
+network, one storage), waits until every service answers and every host is up, boots
+the demo server through the AMQP producer API, and says where everything is. In the
+foreground it stays until Ctrl-C or SIGTERM; with `--detach` it exits 0 once the demo
+server is ACTIVE (non-zero with the reason otherwise), and `skymesh down` stops it all.
 """
 
 from __future__ import annotations
@@ -12,21 +14,34 @@ import argparse
 import asyncio
 import os
 import signal
+import time
 from typing import Any
 
 from corebus.amqp.admin import AdminUnavailable, create_vhost, delete_vhost, vhost_of
-from corebus.client import Client
+from corebus.api_client import ApiClient
+from corebus.client import Client, ping
 from corebus.config import Settings
 from corebus.launcher import Launcher, ProcessSpec, err, recorded, run_dir, stop_recorded
 from corebus.transport import make_bus
 from schemas.errors import SkymeshError
 from schemas.messages.conductor_hosts import ListHosts, ListHostsReply
 
-SERVICES = (ProcessSpec("conductor", ("conductor",)),)
+DEMO_KEY = "skymesh-up-demo-server"  # the idempotency key: one demo server, however often
 
 
 def register(commands: Any) -> None:
-    up = commands.add_parser("up", help="start the local control plane (foreground)")
+    up = commands.add_parser("up", help="start the local control plane")
+    up.add_argument("--hypervisor", default="test", choices=("test", "qemu", "fake"))
+    up.add_argument("--network", default="fake", choices=("fake", "ovn", "dvr"))
+    up.add_argument("--storage", default="fake", choices=("fake", "rbd"))
+    up.add_argument("--computes", type=int, default=3, help="compute agents (default 3)")
+    up.add_argument(
+        "--detach",
+        action="store_true",
+        help="exit once the demo server is ACTIVE, leaving everything running",
+    )
+    up.add_argument("--no-demo", action="store_true", help="do not boot the demo server")
+    up.add_argument("--timeout", type=float, default=120.0, help="seconds to get ready")
     up.set_defaults(func=run_up)
     down = commands.add_parser("down", help="stop what `skymesh up` started")
     down.add_argument(
@@ -37,40 +52,182 @@ def register(commands: Any) -> None:
     status.set_defaults(func=run_status)
 
 
+def services(args: argparse.Namespace) -> list[ProcessSpec]:
+    drivers = (
+        "--hypervisor",
+        args.hypervisor,
+        "--network",
+        args.network,
+        "--storage",
+        args.storage,
+    )
+    specs = [ProcessSpec("conductor", ("conductor",)), ProcessSpec("scheduler", ("scheduler",))]
+    for n in range(1, args.computes + 1):
+        specs.append(
+            ProcessSpec(
+                f"compute-{n}", ("agent", "--host", f"compute-{n}", "--roles", "compute", *drivers)
+            )
+        )
+    specs.append(
+        ProcessSpec("network-1", ("agent", "--host", "network-1", "--roles", "network", *drivers))
+    )
+    specs.append(
+        ProcessSpec("storage-1", ("agent", "--host", "storage-1", "--roles", "storage", *drivers))
+    )
+    return specs
+
+
 def run_up(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(_up(settings, args.config))
+    if args.hypervisor == "qemu" or args.network != "fake" or args.storage != "fake":
+        err.print(
+            "[red]only --hypervisor test|fake, --network fake and --storage fake are "
+            "available yet (QEMU, OVN, DVR and RBD come with their issues)[/]"
+        )
+        return 2
+    return asyncio.run(_up(args, settings))
 
 
-async def _up(settings: Settings, config: str | None) -> int:
-    launcher = Launcher(settings.home, config)
+async def _up(args: argparse.Namespace, settings: Settings) -> int:
+    running = [name for name, _, alive in recorded(settings.home) if alive]
+    if running:
+        err.print(
+            f"[yellow]skymesh is already running ({', '.join(running)}): "
+            "see `skymesh status`, stop it with `skymesh down`[/]"
+        )
+        return 1
+    launcher = Launcher(settings.home, args.config)
     own_pid = run_dir(settings.home) / "up.pid"
-    own_pid.write_text(str(os.getpid()))
+    if not args.detach:
+        own_pid.write_text(str(os.getpid()))
     try:
-        return await _serve(launcher, settings)
+        return await _serve(launcher, args, settings)
     finally:
         own_pid.unlink(missing_ok=True)
 
 
-async def _serve(launcher: Launcher, settings: Settings) -> int:
+async def _prepare(launcher: Launcher, settings: Settings) -> bool:
     vhost = vhost_of(settings.amqp.url)
     try:
         await create_vhost(vhost)
         err.print(f"[green]✓[/] RabbitMQ vhost [bold]{vhost}[/] ready")
     except AdminUnavailable as exc:
         err.print(f"[yellow]could not create the vhost {vhost!r} ({exc}); using it as it is[/]")
-    if await launcher.run_once(ProcessSpec("db", ("db", "upgrade"))) != 0:
-        err.print("[red]the database migration failed[/]")
+    for step in (ProcessSpec("db", ("db", "upgrade")), ProcessSpec("seed", ("seed",))):
+        if await launcher.run_once(step) != 0:
+            err.print(f"[red]`skymesh {' '.join(step.args)}` failed[/]")
+            return False
+    return True
+
+
+async def _serve(launcher: Launcher, args: argparse.Namespace, settings: Settings) -> int:
+    if not await _prepare(launcher, settings):
         return 1
+    specs = services(args)
+    for spec in specs:
+        await launcher.start(spec, detach=args.detach)
+    try:
+        await asyncio.wait_for(_ready(settings, specs, args.no_demo), args.timeout)
+    except (TimeoutError, SkymeshError, OSError) as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else str(exc)
+        err.print(f"[red]the control plane did not get ready: {reason}[/]")
+        if args.detach:
+            err.print(f"logs are in {settings.home / 'logs'}; `skymesh down` stops everything")
+        else:
+            await launcher.stop_all()
+        return 1
+    _say_where(settings, args.detach)
+    if args.detach:
+        return 0
+    return await _foreground(launcher)
+
+
+async def _ready(settings: Settings, specs: list[ProcessSpec], no_demo: bool) -> None:
+    bus = make_bus(settings.amqp, name=f"up:{os.getpid()}")
+    await bus.start()
+    try:
+        with err.status("waiting for the conductor and the scheduler") as status:
+            for service in ("conductor", "scheduler"):
+                await _until_answers(bus, service)
+            expected = {s.name for s in specs if s.args[0] == "agent"}
+            while True:
+                reply = await Client(bus).call("conductor.list_hosts", ListHosts(), ListHostsReply)
+                up = {h.name for h in reply.hosts if h.is_up} & expected
+                status.update(f"waiting for the agents: {len(up)} of {len(expected)} up")
+                if up == expected:
+                    break
+                await asyncio.sleep(0.3)
+        err.print(f"[green]✓[/] conductor, scheduler and {len(expected)} agents are up")
+        if not no_demo:
+            await _boot_demo(settings)
+    finally:
+        await bus.close()
+
+
+async def _until_answers(bus: Any, service: str) -> None:
+    answered = False
+    while not answered:
+        answered = await ping(bus, service)
+        if not answered:
+            await asyncio.sleep(0.2)
+
+
+async def _boot_demo(settings: Settings) -> None:
+    started = time.monotonic()
+    async with ApiClient(settings.amqp.url) as api:
+        flavors = (await api.command("flavors.list", {"name": "m1.tiny"}))["flavors"]
+        images = (await api.command("images.list", {"name": "busybox"}))["images"]
+        if not flavors or not images:
+            raise SkymeshError("the demo flavor m1.tiny or image busybox is missing")
+        created = await api.command(
+            "servers.create",
+            {
+                "name": "demo",
+                "flavor_id": flavors[0]["id"],
+                "image_id": images[0]["id"],
+                "networks": "none",
+            },
+            idempotency_key=DEMO_KEY,
+        )
+        server_id = created["server_ids"][0]
+        with err.status("booting the demo server") as status:
+            while True:
+                got = await api.command("servers.get", {"server_id": server_id})
+                server = got["server"]
+                state = f"{server['vm_state']}/{server['task_state'] or '-'}"
+                status.update(f"booting the demo server {server_id}: {state}")
+                if server["vm_state"] == "active" and not server["task_state"]:
+                    break
+                if server["vm_state"] == "error":
+                    fault = (server.get("fault") or {}).get("message", "no fault recorded")
+                    raise SkymeshError(f"the demo server failed: {fault}")
+                await asyncio.sleep(0.2)
+    err.print(
+        f"[green]✓[/] demo server {server_id} is ACTIVE on {server['host']} "
+        f"({time.monotonic() - started:.1f}s)"
+    )
+
+
+def _say_where(settings: Settings, detached: bool) -> None:
+    url = settings.amqp.url.split("@")[-1]
+    err.print(
+        f"\n[bold]skymesh is running[/] (state in {settings.home})\n"
+        f"  AMQP API:      publish commands to exchange skymesh.api on amqp://{url} "
+        "(docs/amqp-api.md)\n"
+        "  event stream:  `skymesh watch` prints notifications as they happen\n"
+        "  status:        `skymesh status`\n"
+        + (
+            "  stop:          `skymesh down`\n"
+            if detached
+            else "  stop:          Ctrl-C here, or `skymesh down` from another shell\n"
+        )
+    )
+
+
+async def _foreground(launcher: Launcher) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    for spec in SERVICES:
-        await launcher.start(spec)
-    err.print(
-        f"[green]✓[/] started {', '.join(s.name for s in SERVICES)}; state in {settings.home}\n"
-        "  stop with Ctrl-C here, or `skymesh down` from another shell"
-    )
     stopper = asyncio.create_task(stop.wait())
     exited = asyncio.create_task(launcher.wait_any())
     await asyncio.wait((stopper, exited), return_when=asyncio.FIRST_COMPLETED)

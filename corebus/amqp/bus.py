@@ -256,7 +256,7 @@ class AmqpBus:
             return  # the caller saw ConnectionLost already
         message = aio_pika.Message(body, content_type="application/json")
         with contextlib.suppress(*TRANSIENT):
-            await self._call_channel.default_exchange.publish(message, reply_to)
+            await self._call_channel.default_exchange.publish(message, reply_to, mandatory=False)
 
     # -- confirmed publishing --------------------------------------------------
     async def _publish_confirmed(
@@ -321,7 +321,7 @@ class AmqpBus:
             body, correlation_id=correlation_id, content_type="application/json"
         )
         with contextlib.suppress(*TRANSIENT):
-            await self._call_channel.default_exchange.publish(message, reply_to)
+            await self._call_channel.default_exchange.publish(message, reply_to, mandatory=False)
 
     async def serve_api(self, handler: ApiHandler, group: str = "commands") -> AmqpSubscription:
         """Consume external commands from `skymesh.api` (competing consumers of `group`)."""

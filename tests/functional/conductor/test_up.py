@@ -19,6 +19,7 @@ from conductor.db.admin import create_database, drop_database
 from corebus.amqp.bus import AmqpBus
 from corebus.client import Client
 from corebus.envelope import Kind, envelope_for
+from corebus.launcher import is_alive
 from schemas.errors import NotFound
 from schemas.messages.conductor_hosts import Heartbeat, RegisterHost, RegisterHostReply
 from schemas.placement import HostRole
@@ -69,15 +70,54 @@ async def read_until(proc: asyncio.subprocess.Process, text: str, timeout: float
             return lines
 
 
-async def test_up_serves_hosts_and_down_stops_it(up_env: dict[str, str], amqp_url: str) -> None:
-    up = await skymesh(up_env, "up")
-    try:
-        lines = await read_until(up, "waiting for node agents", 60)
-        assert any("applied 0001_initial" in line for line in lines)
+async def run(env: dict[str, str], *args: str, timeout: float = 60) -> tuple[int, str]:
+    proc = await skymesh(env, *args)
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
 
-        bus = AmqpBus(amqp_url, name="test-agent")
+
+def pids(env: dict[str, str]) -> list[int]:
+    return [int(p.read_text()) for p in (Path(env["SKYMESH_HOME"]) / "run").glob("*.pid")]
+
+
+async def test_up_detach_boots_the_demo_and_down_stops_everything(
+    up_env: dict[str, str],
+) -> None:
+    try:
+        code, out = await run(up_env, "up", "--detach", timeout=180)
+        assert code == 0, out
+        assert "applied 0001_initial" in out and "demo server" in out and "ACTIVE" in out
+        started = pids(up_env)
+        assert len(started) == 7  # conductor, scheduler, 3 compute, network, storage
+
+        code, out = await run(up_env, "status")
+        assert code == 0, out
+        for host in ("compute-1", "compute-2", "compute-3", "network-1", "storage-1"):
+            assert host in out
+        assert out.count(" up ") == 5 and "gone" not in out
+
+        code, out = await run(up_env, "up", "--detach")
+        assert code == 1 and "already running" in out  # no second control plane
+    finally:
+        code, out = await run(up_env, "down")
+    assert code == 0, out
+    assert not pids(up_env)
+    assert not [pid for pid in started if is_alive(pid)]
+    code, out = await run(up_env, "status")
+    assert code == 1 and "does not answer" in out
+    # the database is kept unless asked: a second `up` finds it migrated
+    code, out = await run(up_env, "db", "status")
+    assert code == 0 and "applied" in out, out
+
+
+async def test_up_in_the_foreground_stops_on_down(up_env: dict[str, str], amqp_url: str) -> None:
+    up = await skymesh(up_env, "up", "--no-demo")
+    try:
+        await read_until(up, "skymesh is running", 120)
+        bus = AmqpBus(amqp_url, name="test-caller")
         await bus.start()
-        try:
+        try:  # an agent restarted elsewhere: the old incarnation's heartbeat is refused
             incarnation = uuid.uuid4()
             reply = await Client(bus).call(
                 "conductor.register_host",
@@ -102,28 +142,12 @@ async def test_up_serves_hosts_and_down_stops_it(up_env: dict[str, str], amqp_ur
             stranger = beat.model_copy(update={"incarnation": uuid.uuid4(), "sequence": 2})
             with pytest.raises(NotFound, match="register again"):
                 await bus.call("conductor.heartbeat", envelope_for(stranger, Kind.CALL))
-            await read_until(up, "1 host(s) up (cmp-test)", 20)
         finally:
             await bus.close()
-
-        status = await skymesh(up_env, "status")
-        out, _ = await status.communicate()
-        assert status.returncode == 0, out
-        assert b"conductor" in out and b"running" in out
-        assert b"cmp-test" in out and b"network" in out and b" up " in out
-
-        down = await skymesh(up_env, "down")
-        out, _ = await down.communicate()
-        assert down.returncode == 0, out
-        assert await asyncio.wait_for(up.wait(), 30) == 0
-        assert not list((Path(up_env["SKYMESH_HOME"]) / "run").glob("*.pid"))
-        status = await skymesh(up_env, "status")
-        out, _ = await status.communicate()
-        assert status.returncode == 1 and b"does not answer" in out, out
-        # the database is kept unless asked: a second `up` finds it migrated
-        status = await skymesh(up_env, "db", "status")
-        out, _ = await status.communicate()
-        assert status.returncode == 0 and b"applied" in out, out
+        code, out = await run(up_env, "down")
+        assert code == 0, out
+        assert await asyncio.wait_for(up.wait(), 60) == 0
+        assert not pids(up_env)
     finally:
         if up.returncode is None:
             up.kill()

@@ -16,6 +16,7 @@ from schemas.messages import (
     agent_storage,
     common,
     conductor_actions,
+    conductor_catalog,
     conductor_hosts,
     conductor_servers,
     facts,
@@ -248,6 +249,10 @@ def _messages() -> list[Message]:
         ),
         ch.RegisterHostReply(host_id=uid(50), generation=0),
         ch.ListHosts(role=HostRole.COMPUTE),
+        conductor_catalog.ListFlavors(name="m1.tiny"),
+        conductor_catalog.ListFlavorsReply(flavors=(FLAVOR,)),
+        conductor_catalog.ListImages(name="busybox", status="active"),
+        conductor_catalog.ListImagesReply(images=(IMAGE,)),
         ch.ListHostsReply(
             hosts=(
                 ch.HostStatus(
