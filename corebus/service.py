@@ -64,7 +64,8 @@ def rpc(fn: F) -> F:
 
 def event_handler(stream: str, *patterns: str, group: str | None = None) -> Callable[[F], F]:
     """Mark a method as a handler of events on `stream` matching `patterns`.
-    With `group`, processes of the same group share the events; without, each gets all."""
+    With `group`, the processes of that group share the events this handler gets (a
+    durable queue per group and handler); without, every process gets all of them."""
 
     def mark(fn: F) -> F:
         setattr(fn, EVENT_MARK, EventBinding(stream, patterns, group))
@@ -222,9 +223,10 @@ class ServiceRunner:
         async def on_event(_topic: str, envelope: Envelope) -> None:
             await handler.run(envelope)
 
-        return await self.bus.subscribe(
-            binding.stream, binding.patterns, on_event, group=binding.group
-        )
+        # Each handler has its own queue: processes of a group share that handler's
+        # events, and two handlers never compete for one another's messages.
+        group = None if binding.group is None else f"{binding.group}.{fn.__name__}"
+        return await self.bus.subscribe(binding.stream, binding.patterns, on_event, group=group)
 
     async def stop(self) -> None:
         subs, self._subscriptions = self._subscriptions, []

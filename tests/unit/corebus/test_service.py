@@ -108,3 +108,36 @@ async def test_event_handlers_get_validated_payloads() -> None:
         await asyncio.sleep(0.01)
     assert watcher.sums == [5]
     await runner.stop()
+
+
+class TwoWatchers:
+    name = "two"
+
+    def __init__(self) -> None:
+        self.a: list[int] = []
+        self.b: list[int] = []
+
+    @event_handler("events", "calc.#", group="same")
+    async def first(self, ctx: RequestContext, fact: Sum) -> None:
+        self.a.append(fact.total)
+
+    @event_handler("events", "calc.#", group="same")
+    async def second(self, ctx: RequestContext, fact: Sum) -> None:
+        self.b.append(fact.total)
+
+
+async def test_handlers_of_one_group_each_get_every_event() -> None:
+    import asyncio
+
+    bus = InMemoryBus()
+    watchers = TwoWatchers()
+    runner = ServiceRunner(bus, [watchers])
+    await runner.start()
+    for n in range(20):
+        await Client(bus).publish("events", "calc.h.done", Sum(total=n))
+    for _ in range(100):
+        if len(watchers.a) == len(watchers.b) == 20:
+            break
+        await asyncio.sleep(0.01)
+    assert sorted(watchers.a) == sorted(watchers.b) == list(range(20))
+    await runner.stop()
