@@ -18,6 +18,7 @@ import asyncpg
 from conductor import lifecycle, transitions
 from conductor.build import Builds
 from conductor.db.queries import facts, instances
+from conductor.db.queries.instance_list import list_on_host
 from corebus.envelope import RequestContext
 from corebus.service import event_handler
 from schemas.instance_state import PowerState
@@ -30,8 +31,11 @@ from schemas.messages.facts import (
     InstanceSpawned,
     InstanceSpawnFailed,
 )
+from schemas.messages.host_facts import AgentSnapshot
+from schemas.placement import HostRole
 
 log = logging.getLogger(__name__)
+
 
 INSTANCE_FACTS = (
     InstanceSpawned,
@@ -57,8 +61,49 @@ class FactIngestor:
 
     @event_handler("events", "compute.#", group="conductor")
     async def on_compute_fact(self, ctx: RequestContext, fact: Fact) -> None:
-        if not isinstance(fact, INSTANCE_FACTS):
-            return  # host facts (inventory, heartbeat, snapshot) are handled elsewhere
+        if isinstance(fact, AgentSnapshot):
+            if HostRole.COMPUTE in fact.roles and "domains" not in fact.failed_sections:
+                await self.reconcile(fact, ctx.request_id)
+            return
+        if isinstance(fact, INSTANCE_FACTS):
+            await self.ingest(fact, ctx.request_id)
+        # inventory and heartbeat facts: the registration carries them today
+
+    async def reconcile(self, snapshot: AgentSnapshot, request_id: str) -> None:
+        """Make the database agree with what the host really runs: every domain it
+        reports is applied as an observed power state; an instance the database places
+        there that has no domain is seen powered off (or, when it was being deleted,
+        gone). Domains the database does not know are reported as orphans."""
+        reported = {d.instance_id for d in snapshot.domains}
+        for domain in snapshot.domains:
+            seen = InstancePowerStateChanged(
+                host=snapshot.host,
+                resource_id=domain.instance_id,
+                seq=domain.seq,
+                observed_at=snapshot.observed_at,
+                power_state=domain.power_state,
+                reason="snapshot",
+            )
+            await self.ingest(seen, request_id)
+        async with self._pool.acquire() as conn:
+            placed = await list_on_host(conn, snapshot.host)
+        known = {row["id"] for row in placed}
+        for row in placed:
+            if row["id"] not in reported and row["task_state"] not in lifecycle.BUILDING:
+                gone = InstanceDeleted(
+                    host=snapshot.host,
+                    resource_id=row["id"],
+                    seq=snapshot.seq,
+                    observed_at=snapshot.observed_at,
+                )
+                await self.ingest(gone, request_id)
+        for orphan in sorted(reported - known):
+            log.warning(
+                "host %s runs domain %s that no live instance owns (orphan)", snapshot.host, orphan
+            )
+
+    async def ingest(self, fact: Fact, request_id: str) -> None:
+        """Apply one instance fact unless it is stale or a duplicate."""
         reschedule: InstanceSpawnFailed | None = None
         async with self._pool.acquire() as conn, conn.transaction():
             if not await facts.accept_fact(conn, "instance", fact.resource_id, fact.host, fact.seq):
@@ -72,7 +117,7 @@ class FactIngestor:
                 if row["task_state"] == "spawning":
                     reschedule = fact
             else:
-                await self._apply(conn, row, fact, ctx.request_id)
+                await self._apply(conn, row, fact, request_id)
             self.applied += 1
         self._on_commit()
         if reschedule is not None:
@@ -80,7 +125,7 @@ class FactIngestor:
                 reschedule.resource_id,
                 reschedule.host,
                 reschedule.reason,
-                ctx.request_id,
+                request_id,
                 retryable=reschedule.retryable,
             )
 

@@ -13,6 +13,9 @@ from conductor.db.queries import allocations, instance_actions, instances, quota
 from conductor.db.types import Connection
 from conductor.records import instance_from_row
 
+# Task states of a build in flight: its domain may not exist yet.
+BUILDING = ("scheduling", "spawning", "networking", "block_device_mapping")
+
 
 def deadline_in(seconds: float) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
@@ -49,7 +52,7 @@ async def fail_build(
     row = await instances.update_state(
         conn,
         instance_id,
-        expected_task_state=("scheduling", "spawning", "networking", "block_device_mapping"),
+        expected_task_state=BUILDING,
         vm_state="error",
         task_state=None,
     )

@@ -24,8 +24,6 @@ from conductor.db.queries import instance_actions, instances
 
 log = logging.getLogger(__name__)
 
-BUILDING = ("scheduling", "spawning", "networking", "block_device_mapping")
-
 
 class DeadlineSweep:
     name = "conductor"
@@ -69,7 +67,7 @@ class DeadlineSweep:
             for row in rows:
                 what = f"timed out in task state {row['task_state']}"
                 log.warning("instance %s %s", row["id"], what)
-                if row["task_state"] in BUILDING:
+                if row["task_state"] in lifecycle.BUILDING:
                     retry.append((row["id"], row["host"], what))
                     # keep it in its state until the reschedule settles it
                     await instances.set_deadline(

@@ -165,3 +165,42 @@ async def test_stop_and_start(mesh: Mesh) -> None:
         "instance.power_on.start",
         "instance.power_on.end",
     ]
+
+
+async def test_snapshot_reconciles_missing_and_stopped_domains(mesh: Mesh) -> None:
+    from datetime import UTC, datetime
+
+    from schemas.messages.host_facts import AgentSnapshot, DomainState
+    from schemas.placement import HostRole
+
+    mesh.scheduler.hosts = mesh.scheduler.hosts[:1]  # both on one host
+    first, second = await create(mesh, "snap-a"), await create(mesh, "snap-b")
+    rows = [await mesh.wait_for(s, active) for s in (first, second)]
+    host = rows[0]["host"]
+    on_host = [r["id"] for r in rows]
+    assert {r["host"] for r in rows} == {host}
+    agent = mesh.agents[host]
+    agent._seq += 100
+    orphan = uuid.uuid4()
+    # the host restarted: the first instance's domain is shut off, the others are gone,
+    # and it runs a domain nobody owns
+    snapshot = AgentSnapshot(
+        host=host,
+        resource_id=uuid.uuid4(),
+        seq=agent._seq,
+        observed_at=datetime.now(UTC),
+        roles=frozenset({HostRole.COMPUTE}),
+        domains=(
+            DomainState(instance_id=on_host[0], power_state=PowerState.SHUTDOWN, seq=agent._seq),
+            DomainState(instance_id=orphan, power_state=PowerState.RUNNING, seq=agent._seq),
+        ),
+    )
+    await mesh.client.publish("events", snapshot.routing_key("compute"), snapshot)
+    await mesh.wait_for(on_host[0], lambda r: r["vm_state"] == "stopped")
+    for missing in on_host[1:]:
+        row = await mesh.wait_for(missing, lambda r: r["vm_state"] == "stopped")
+        assert row["power_state"] == PowerState.NOSTATE
+    async with mesh.pool.acquire() as conn:  # the orphan is not adopted into the DB
+        from conductor.db.queries import instances as q
+
+        assert await q.get_instance(conn, orphan) is None
