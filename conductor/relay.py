@@ -18,7 +18,7 @@ import asyncpg
 
 from conductor.db.queries import outbox
 from corebus.bus import Bus
-from corebus.envelope import Envelope, Kind
+from corebus.envelope import Envelope, Kind, RequestContext
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,10 @@ class OutboxRelay:
         envelope = Envelope(
             message_id=f"notification-{event.published_seq}",
             kind=Kind.EVENT,
+            context=RequestContext(request_id=event.request_id or f"seq-{event.published_seq}"),
             schema=stored["schema"],
             version=stored["version"],
             payload=body,
         )
-        await self._bus.publish("notifications", event.event_type, envelope)
+        # one notification per message: subscribers outside skymesh read this stream
+        await self._bus.publish("notifications", event.event_type, envelope, coalesce=False)

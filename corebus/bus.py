@@ -55,7 +55,12 @@ class Bus(Protocol):
 
     async def cast(self, topic: str, request: Envelope) -> None: ...
 
-    async def publish(self, stream: str, topic: str, event: Envelope) -> None: ...
+    async def publish(
+        self, stream: str, topic: str, event: Envelope, *, coalesce: bool = True
+    ) -> None:
+        """With `coalesce` (internal streams), events to one topic in one loop tick may
+        share a wire message (a JSON array); without, each is a message of its own (the
+        public notification stream, read by subscribers outside skymesh)."""
 
     async def flush(self) -> None:
         """Wait until every event published so far is confirmed by the broker."""

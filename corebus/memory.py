@@ -188,7 +188,9 @@ class InMemoryBus:
         request = request.model_copy(update={"kind": Kind.CAST})
         self._route(_Message(CAST, topic, request.encode()), True)
 
-    async def publish(self, stream: str, topic: str, event: Envelope) -> None:
+    async def publish(
+        self, stream: str, topic: str, event: Envelope, *, coalesce: bool = True
+    ) -> None:
         validate_topic(topic)
         _check_stream(stream)
         self._route(_Message(stream, topic, event.encode()), False)

@@ -36,6 +36,12 @@ def register(commands: Any) -> None:
     up.add_argument("--storage", default="fake", choices=("fake", "rbd"))
     up.add_argument("--computes", type=int, default=3, help="compute agents (default 3)")
     up.add_argument(
+        "--conductors",
+        type=int,
+        default=1,
+        help="conductor processes (competing consumers; default 1)",
+    )
+    up.add_argument(
         "--detach",
         action="store_true",
         help="exit once the demo server is ACTIVE, leaving everything running",
@@ -61,7 +67,11 @@ def services(args: argparse.Namespace) -> list[ProcessSpec]:
         "--storage",
         args.storage,
     )
-    specs = [ProcessSpec("conductor", ("conductor",)), ProcessSpec("scheduler", ("scheduler",))]
+    specs = [
+        ProcessSpec(f"conductor-{n}" if n > 1 else "conductor", ("conductor",))
+        for n in range(1, args.conductors + 1)
+    ]
+    specs.append(ProcessSpec("scheduler", ("scheduler",)))
     for n in range(1, args.computes + 1):
         specs.append(
             ProcessSpec(

@@ -293,10 +293,16 @@ class AmqpBus:
         request = request.model_copy(update={"kind": Kind.CAST})
         await self._publish_confirmed(topo.CAST_EXCHANGE, topic, request.encode(), mandatory=True)
 
-    async def publish(self, stream: str, topic: str, event: Envelope) -> None:
+    async def publish(
+        self, stream: str, topic: str, event: Envelope, *, coalesce: bool = True
+    ) -> None:
         validate_topic(topic)
         if stream not in STREAMS:
             raise ValueError(f"unknown stream {stream!r}; one of {STREAMS}")
+        if not coalesce:
+            exchange = topo.stream_exchange(stream)
+            await self._publish_confirmed(exchange, topic, event.encode(), mandatory=False)
+            return
         item = event.model_dump(mode="json", by_alias=True, exclude_none=True)
         await self._batcher.add(topo.stream_exchange(stream), topic, item)
 
