@@ -18,6 +18,18 @@ def register(commands: Any) -> None:
     bus.add_argument("--events", type=int, default=50000, help="events to publish")
     bus.add_argument("--json", action="store_true", help="print only the JSON result")
     bus.set_defaults(func=run_bus)
+    boot = which.add_parser("boot", help="boots and deletes through the AMQP API, real processes")
+    boot.add_argument("--agents", type=int, default=100)
+    boot.add_argument("--servers", type=int, default=1000)
+    boot.add_argument("--concurrency", type=int, default=50)
+    boot.add_argument("--conductors", type=int, default=1)
+    boot.add_argument("--json", action="store_true", help="print only the JSON result")
+    boot.set_defaults(func=run_boot)
+    drift = which.add_parser("drift", help="latency from an out-of-band change to the database")
+    drift.add_argument("--servers", type=int, default=50)
+    drift.add_argument("--agents", type=int, default=3)
+    drift.add_argument("--json", action="store_true", help="print only the JSON result")
+    drift.set_defaults(func=run_drift)
 
 
 def run_bus(args: argparse.Namespace, settings: Settings) -> int:
@@ -27,5 +39,28 @@ def run_bus(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json:
         for transport, figures in result.items():
             print(transport, " ".join(f"{k}={v}" for k, v in figures.items()))
+    print(json.dumps(result))
+    return 0
+
+
+def run_boot(args: argparse.Namespace, settings: Settings) -> int:
+    from bench.boot import run
+
+    result = asyncio.run(
+        run(settings, args.agents, args.servers, args.concurrency, args.conductors)
+    )
+    result["agents"] = args.agents
+    if not args.json:
+        print(" ".join(f"{k}={v}" for k, v in result.items()))
+    print(json.dumps(result))
+    return 0
+
+
+def run_drift(args: argparse.Namespace, settings: Settings) -> int:
+    from bench.drift import run
+
+    result = asyncio.run(run(settings, args.servers, args.agents))
+    if not args.json:
+        print(" ".join(f"{k}={v}" for k, v in result.items()))
     print(json.dumps(result))
     return 0

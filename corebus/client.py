@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TypeVar
 
 from corebus.bus import Bus
@@ -73,3 +74,11 @@ async def ping(bus: Bus, service: str, timeout: float = 2.0) -> bool:
     except SkymeshError:
         return False
     return True
+
+
+async def wait_until_answers(bus: Bus, service: str, poll_s: float = 0.2) -> None:
+    """Return once `service` answers its ping (bound it with asyncio.timeout)."""
+    answered = await ping(bus, service)
+    while not answered:
+        await asyncio.sleep(poll_s)
+        answered = await ping(bus, service)

@@ -36,9 +36,12 @@ def run_dir(home: Path) -> Path:
 
 
 class Launcher:
-    def __init__(self, home: Path, config: str | None = None) -> None:
+    def __init__(
+        self, home: Path, config: str | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.home = home
         self.config = config
+        self.env = {**CHILD_ENV, **(env or {})}
         self.children: dict[str, asyncio.subprocess.Process] = {}
         self._pumps: list[asyncio.Task[None]] = []
 
@@ -54,7 +57,7 @@ class Launcher:
             *self._argv(spec),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
-            env=CHILD_ENV,
+            env=self.env,
         )
         await self._pump(spec.name, proc)
         return await proc.wait()
@@ -70,7 +73,7 @@ class Launcher:
                     stdout=log_file,
                     stderr=asyncio.subprocess.STDOUT,
                     stdin=asyncio.subprocess.DEVNULL,
-                    env=CHILD_ENV,
+                    env=self.env,
                     start_new_session=True,
                 )
         else:
@@ -78,7 +81,7 @@ class Launcher:
                 *self._argv(spec),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
-                env=CHILD_ENV,
+                env=self.env,
             )
             self._pumps.append(asyncio.create_task(self._pump(spec.name, proc)))
         self.children[spec.name] = proc

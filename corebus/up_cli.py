@@ -19,7 +19,7 @@ from typing import Any
 
 from corebus.amqp.admin import AdminUnavailable, create_vhost, delete_vhost, vhost_of
 from corebus.api_client import ApiClient
-from corebus.client import Client, ping
+from corebus.client import Client, wait_until_answers
 from corebus.config import Settings
 from corebus.launcher import Launcher, ProcessSpec, err, recorded, run_dir, stop_recorded
 from corebus.transport import make_bus
@@ -157,7 +157,7 @@ async def _ready(settings: Settings, specs: list[ProcessSpec], no_demo: bool) ->
     try:
         with err.status("waiting for the conductor and the scheduler") as status:
             for service in ("conductor", "scheduler"):
-                await _until_answers(bus, service)
+                await wait_until_answers(bus, service)
             expected = {s.name for s in specs if s.args[0] == "agent"}
             while True:
                 reply = await Client(bus).call("conductor.list_hosts", ListHosts(), ListHostsReply)
@@ -171,14 +171,6 @@ async def _ready(settings: Settings, specs: list[ProcessSpec], no_demo: bool) ->
             await _boot_demo(settings)
     finally:
         await bus.close()
-
-
-async def _until_answers(bus: Any, service: str) -> None:
-    answered = False
-    while not answered:
-        answered = await ping(bus, service)
-        if not answered:
-            await asyncio.sleep(0.2)
 
 
 async def _boot_demo(settings: Settings) -> None:

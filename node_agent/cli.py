@@ -37,6 +37,20 @@ def register(commands: Any) -> None:
     agent.add_argument("--transport", default="amqp", choices=("amqp", "memory"))
     agent.set_defaults(func=run_agent_command)
 
+    fleet = commands.add_parser(
+        "agents", help="run several simulated hosts in one process (scale tests, benchmarks)"
+    )
+    fleet.add_argument("--count", type=int, required=True)
+    fleet.add_argument("--first", type=int, default=1, help="number of the first host")
+    fleet.add_argument("--prefix", default="sim", help="hosts are named <prefix>-<n>")
+    fleet.add_argument("--roles", default="compute")
+    fleet.add_argument("--hypervisor", default="fake", choices=sorted(HYPERVISORS))
+    fleet.add_argument("--vcpus", type=int, default=8)
+    fleet.add_argument("--memory-mb", type=int, default=16384)
+    fleet.add_argument("--disk-gb", type=int, default=200)
+    fleet.add_argument("--state-dir", type=Path, help="default: $SKYMESH_HOME/agents")
+    fleet.set_defaults(func=run_fleet_command)
+
     oob = commands.add_parser(
         "fake-hypervisor", help="change a fake hypervisor's domain behind its agent's back"
     )
@@ -90,4 +104,20 @@ def fake_hypervisor_command(args: argparse.Namespace, settings: Settings) -> int
         print(f"error: {exc}")
         return 1
     print(f"{args.op} {args.instance_id}: done ({how})")
+    return 0
+
+
+def run_fleet_command(args: argparse.Namespace, settings: Settings) -> int:
+    from node_agent.config import AgentConfig
+    from node_agent.fleet import fleet_configs, run_fleet
+
+    template = AgentConfig(
+        host=args.prefix,
+        roles=parse_roles(args.roles),
+        state_dir=args.state_dir or settings.home / "agents",
+        drivers=DriverChoice(hypervisor=args.hypervisor, network="fake", storage="fake"),
+        node=SimulatedNode(vcpus=args.vcpus, memory_mb=args.memory_mb, disk_gb=args.disk_gb),
+        call_timeout_s=settings.amqp.call_timeout_s,
+    )
+    asyncio.run(run_fleet(settings, fleet_configs(template, args.prefix, args.first, args.count)))
     return 0
