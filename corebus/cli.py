@@ -14,6 +14,7 @@ from corebus.logs import configure_logging
 
 COMMAND_MODULES: tuple[str, ...] = (
     "corebus.up_cli",
+    "corebus.watch_cli",
     "conductor.cli",
     "scheduler.cli",
     "node_agent.cli",
