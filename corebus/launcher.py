@@ -18,7 +18,7 @@ from typing import BinaryIO
 from rich.console import Console
 from rich.markup import escape
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 # Children log plain text lines: `up` shows them to a person, prefixed with their name.
 CHILD_ENV = {**os.environ, "SKYMESH_LOGGING__JSON": "false"}
 

@@ -149,7 +149,8 @@ async def test_up_in_the_foreground_stops_on_down(up_env: dict[str, str], amqp_u
         assert await asyncio.wait_for(up.wait(), 60) == 0
         assert not pids(up_env)
     finally:
-        if up.returncode is None:
+        if up.returncode is None:  # the test failed: stop the children too, by their PIDs
+            await run(up_env, "down")
             up.kill()
             await up.wait()
 
