@@ -9,11 +9,12 @@ import time
 from typing import Any
 
 import aio_pika
-import asyncpg
 import orjson
 
 from bench.deployment import Deployment, deployment, err, wait_ready
 from bench.stats import percentile
+from conductor.db.pool import open_connection
+from conductor.db.queries import identity, quotas
 from corebus.api_client import ApiClient
 from corebus.config import Settings
 
@@ -40,22 +41,16 @@ class Watch:
 
 
 async def raise_quota(dsn: str, servers: int) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
+    """Let the demo project hold every benchmark server."""
+    async with open_connection(dsn) as conn:
+        demo = await identity.get_project_by_name(conn, "demo")
+        assert demo is not None, "the seed creates the demo project"
         for resource, limit in (
             ("instances", servers),
             ("cores", servers * 2),
             ("ram", servers * 1024),
         ):
-            await conn.execute(
-                "INSERT INTO quotas (project_id, resource, hard_limit) "
-                "SELECT id, $1, $2 FROM projects WHERE name = 'demo' "
-                "ON CONFLICT (project_id, resource) DO UPDATE SET hard_limit = $2",
-                resource,
-                limit,
-            )
-    finally:
-        await conn.close()
+            await quotas.set_limit(conn, demo["id"], resource, limit)
 
 
 async def start_mesh(deploy: Deployment, agents: int, conductors: int) -> None:

@@ -2,11 +2,12 @@
 start, pause, unpause, suspend, resume; and lock/unlock. Each checks the instance is in
 a state that allows it (409 otherwise), records the action, sets the task state with a
 deadline, writes `<action>.start`, and tells the host's agent. The agent's fact
-completes it (transitions.py). Resize, migrate and rebuild are not here yet."""
+completes it (transitions.py). Resize, migrate, confirm/revert and rebuild are started
+by the workflows given as `moves` (kind -> start, see move_facts.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ import asyncpg
 from conductor import lifecycle
 from conductor.agents import agent_topic
 from conductor.db.queries import instance_actions, instances
+from conductor.moves import AfterCommit, Starter
 from conductor.servers import identity
 from corebus.client import Client
 from corebus.envelope import RequestContext
@@ -73,15 +75,17 @@ class ServerActions:
         *,
         action_timeout_s: float,
         on_commit: Callable[[], None] = lambda: None,
+        moves: Mapping[str, Starter] | None = None,
     ) -> None:
         self._pool = pool
         self._client = client
         self._timeout = action_timeout_s
         self._on_commit = on_commit
+        self._moves = dict(moves or {})
 
     @rpc
     async def server_action(self, ctx: RequestContext, req: actions.ServerAction) -> Accepted:
-        project_id, user_id = identity(ctx)
+        project_id, _ = identity(ctx)
         action = req.action
         async with self._pool.acquire() as conn, conn.transaction():
             row = await instances.get_instance(
@@ -101,33 +105,50 @@ class ServerActions:
                 return Accepted(resource_id=req.server_id, request_id=ctx.request_id)
             if row["locked"] and not ctx.is_admin:
                 raise Forbidden(f"server {req.server_id} is locked")
-            spec = POWER_ACTIONS.get(action.kind)
-            if spec is None:
-                raise InvalidInput(f"action {action.kind!r} is not supported yet")
-            if row["task_state"] is not None or row["vm_state"] not in spec.allowed:
-                raise Conflict(
-                    f"cannot {action.kind} server {req.server_id} while it is "
-                    f"{row['vm_state']}" + (f"/{row['task_state']}" if row["task_state"] else "")
-                )
-            task_state = spec.task_state
-            if isinstance(action, actions.Reboot) and action.type is actions.RebootType.HARD:
-                task_state = "rebooting_hard"
-            await instances.update_state(
-                conn,
-                req.server_id,
-                task_state=task_state,
-                task_deadline=lifecycle.deadline_in(self._timeout),
-            )
-            await instance_actions.start_action(
-                conn,
-                req.server_id,
-                ctx.request_id,
-                spec.nova_action,
-                project_id=project_id,
-                user_id=user_id,
-            )
-            await lifecycle.emit(conn, spec.event, req.server_id, ctx.request_id)
+            move = self._moves.get(action.kind)
+            if move is not None:
+                after = await move(conn, ctx, row, action)
+            else:
+                after = await self._power_action(conn, ctx, row, action)
         self._on_commit()
-        command = agent_command(action, req.server_id)
-        await self._client.cast(agent_topic(row["host"], command), command, context=ctx)
+        await after()
         return Accepted(resource_id=req.server_id, request_id=ctx.request_id)
+
+    async def _power_action(
+        self, conn: Any, ctx: RequestContext, row: dict[str, Any], action: Any
+    ) -> AfterCommit:
+        """Start a power action in the caller's transaction; the cast to do after it."""
+        project_id, user_id = identity(ctx)
+        spec = POWER_ACTIONS.get(action.kind)
+        if spec is None:
+            raise InvalidInput(f"action {action.kind!r} is not supported yet")
+        if row["task_state"] is not None or row["vm_state"] not in spec.allowed:
+            raise Conflict(
+                f"cannot {action.kind} server {row['id']} while it is "
+                f"{row['vm_state']}" + (f"/{row['task_state']}" if row["task_state"] else "")
+            )
+        task_state = spec.task_state
+        if isinstance(action, actions.Reboot) and action.type is actions.RebootType.HARD:
+            task_state = "rebooting_hard"
+        await instances.update_state(
+            conn,
+            row["id"],
+            task_state=task_state,
+            task_deadline=lifecycle.deadline_in(self._timeout),
+        )
+        await instance_actions.start_action(
+            conn,
+            row["id"],
+            ctx.request_id,
+            spec.nova_action,
+            project_id=project_id,
+            user_id=user_id,
+        )
+        await lifecycle.emit(conn, spec.event, row["id"], ctx.request_id)
+        command = agent_command(action, row["id"])
+        host = row["host"]
+
+        async def cast() -> None:
+            await self._client.cast(agent_topic(host, command), command, context=ctx)
+
+        return cast

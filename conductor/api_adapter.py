@@ -3,13 +3,15 @@ requests the HTTP gateway sends, on behalf of the skymesh user whose name is the
 broker-validated AMQP `user_id`, in that user's default project, with its roles there.
 
 Commands: `servers.create`, `servers.delete`, `servers.action`, `servers.get`,
-`servers.list`, `flavors.list`, `images.list`; bodies are the conductor request
-models (docs/amqp-api.md).
+`servers.list`, `servers.attach_volume`, `servers.detach_volume`,
+`servers.attach_interface`, `servers.detach_interface`, `volumes.create`,
+`volumes.delete`, `volumes.get`, `volumes.list`, `flavors.list`, `images.list`; bodies
+are the conductor request models (docs/amqp-api.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -28,11 +30,16 @@ from schemas.errors import Forbidden, Unauthorized
 from schemas.messages.conductor_actions import ServerAction
 from schemas.messages.conductor_catalog import ListFlavors, ListImages
 from schemas.messages.conductor_servers import (
+    AttachInterface,
+    AttachVolume,
     CreateServer,
     DeleteServer,
+    DetachInterface,
+    DetachVolume,
     GetServer,
     ListServers,
 )
+from schemas.messages.conductor_volumes import CreateVolume, DeleteVolume, GetVolume, ListVolumes
 
 # command -> (request model, changes something)
 COMMANDS: dict[str, tuple[type[Message], bool]] = {
@@ -41,6 +48,14 @@ COMMANDS: dict[str, tuple[type[Message], bool]] = {
     "servers.action": (ServerAction, True),
     "servers.get": (GetServer, False),
     "servers.list": (ListServers, False),
+    "servers.attach_volume": (AttachVolume, True),
+    "servers.detach_volume": (DetachVolume, True),
+    "servers.attach_interface": (AttachInterface, True),
+    "servers.detach_interface": (DetachInterface, True),
+    "volumes.create": (CreateVolume, True),
+    "volumes.delete": (DeleteVolume, True),
+    "volumes.get": (GetVolume, False),
+    "volumes.list": (ListVolumes, False),
     "flavors.list": (ListFlavors, False),
     "images.list": (ListImages, False),
 }
@@ -62,7 +77,9 @@ class ApiAdapter:
         servers: ServerAPI,
         actions: ServerActions,
         catalog: Catalog,
+        more_calls: Mapping[str, Call] | None = None,
     ) -> None:
+        """`more_calls`: the other conductor services' commands (volumes, devices)."""
         self._pool = pool
         self._bus = bus
         self._subscription: Subscription | None = None
@@ -74,9 +91,12 @@ class ApiAdapter:
             "servers.list": _no_key(servers.list_servers),
             "flavors.list": _no_key(catalog.list_flavors),
             "images.list": _no_key(catalog.list_images),
+            **(more_calls or {}),
         }
         self.routes: dict[str, Route] = {
-            name: (model, calls[name], writes) for name, (model, writes) in COMMANDS.items()
+            name: (model, calls[name], writes)
+            for name, (model, writes) in COMMANDS.items()
+            if name in calls
         }
 
     async def start(self) -> None:

@@ -13,6 +13,9 @@ from schemas.messages.notifications import EVENT_TYPES
 FLAVOR = "6f1c6a52-0f6e-4b6f-9a43-2f0d2a3b8c11"
 IMAGE = "0b9f5f8e-8f7e-4f3c-9a60-3c1f6de0a6b2"
 SERVER = "3d9a1f0c-5a8e-4a64-8f55-7c2b9d4e1a20"
+VOLUME = "5b0c2d6e-1f3a-4c8b-9d7e-2a4f6c8e0b13"
+NETWORK = "8e2d4f60-7a1b-4c3d-8e5f-9a0b1c2d3e4f"
+PORT = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "servers.create": {
@@ -26,6 +29,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "servers.action": {"server_id": SERVER, "action": {"kind": "reboot", "type": "HARD"}},
     "servers.get": {"server_id": SERVER},
     "servers.list": {"status": "ACTIVE", "limit": 50},
+    "servers.attach_volume": {"server_id": SERVER, "volume_id": VOLUME},
+    "servers.detach_volume": {"server_id": SERVER, "volume_id": VOLUME},
+    "servers.attach_interface": {"server_id": SERVER, "network_id": NETWORK},
+    "servers.detach_interface": {"server_id": SERVER, "port_id": PORT},
+    "volumes.create": {"size_gb": 10, "name": "data"},
+    "volumes.delete": {"volume_id": VOLUME},
+    "volumes.get": {"volume_id": VOLUME},
+    "volumes.list": {"status": "available", "limit": 50},
     "flavors.list": {"name": "m1.tiny"},
     "images.list": {"name": "busybox", "status": "active"},
 }

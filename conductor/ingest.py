@@ -19,6 +19,7 @@ from conductor import lifecycle, transitions
 from conductor.build import Builds
 from conductor.db.queries import facts, instances
 from conductor.db.queries.instance_list import list_on_host
+from conductor.move_facts import Moves
 from corebus.envelope import RequestContext
 from corebus.service import event_handler
 from schemas.instance_state import PowerState
@@ -51,16 +52,24 @@ class FactIngestor:
     name = "conductor"
 
     def __init__(
-        self, pool: asyncpg.Pool, builds: Builds, on_commit: Callable[[], None] = lambda: None
+        self,
+        pool: asyncpg.Pool,
+        builds: Builds,
+        on_commit: Callable[[], None] = lambda: None,
+        moves: Moves | None = None,
     ) -> None:
         self._pool = pool
         self._builds = builds
+        self._moves = moves  # resize/migrate/rebuild facts: move_facts.py
         self._on_commit = on_commit
         self.applied = 0
         self.dropped = 0
 
     @event_handler("events", "compute.#", group="conductor")
     async def on_compute_fact(self, ctx: RequestContext, fact: Fact) -> None:
+        if self._moves is not None and self._moves.handles(fact):
+            await self._moves.on_fact(ctx, fact)  # resize/migrate/rebuild steps
+            return
         if isinstance(fact, AgentSnapshot):
             if HostRole.COMPUTE in fact.roles and "domains" not in fact.failed_sections:
                 await self.reconcile(fact, ctx.request_id)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from conductor import notify
-from conductor.db.queries import allocations, instance_actions, instances, quotas
+from conductor import notify, resize_quota, server_devices
+from conductor.db.queries import allocations, instance_actions, instances, migrations, quotas
 from conductor.db.types import Connection
 from conductor.records import instance_from_row
 
@@ -67,11 +67,17 @@ async def fail_build(
 
 
 async def finish_delete(conn: Connection, instance_id: UUID, request_id: str | None) -> bool:
-    """The instance is gone: free its allocations and quota, soft-delete the row."""
+    """The instance is gone: free its allocations (its migrations' too) and quota,
+    soft-delete the row."""
+    moving = await migrations.in_progress(conn, instance_id)
     row = await instances.mark_deleted(conn, instance_id)
     if row is None:
         return False
+    if moving is not None:  # deleted mid-resize: the larger flavor was counted
+        await resize_quota.settle_on(conn, row["project_id"], moving, row["flavor"])
+    await migrations.release_all(conn, instance_id)
     await allocations.release(conn, instance_id)
     await quotas.release(conn, row["project_id"], quota_deltas(row))
+    await server_devices.release(conn, instance_id)
     await emit(conn, "instance.delete.end", instance_id, request_id)
     return True

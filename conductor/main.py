@@ -16,8 +16,11 @@ from conductor.build import Builds
 from conductor.catalog import Catalog
 from conductor.db import migrate
 from conductor.db.pool import open_pool
+from conductor.device_services import DeviceServices
 from conductor.hosts import HostRegistry
 from conductor.ingest import FactIngestor
+from conductor.move_facts import Moves
+from conductor.moves import MoveDeps
 from conductor.placement import Placement
 from conductor.relay import OutboxRelay
 from conductor.servers import ServerAPI
@@ -42,13 +45,24 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
     conf = settings.conductor
     client = Client(bus)
     relay = OutboxRelay(pool, bus)
+    image_dir = Path(conf.image_dir) if conf.image_dir else settings.home / "images"
     builds = Builds(
         pool,
         client,
         max_attempts=conf.max_attempts,
         schedule_timeout_s=conf.schedule_timeout_s,
         spawn_timeout_s=conf.spawn_timeout_s,
-        image_dir=Path(conf.image_dir) if conf.image_dir else settings.home / "images",
+        image_dir=image_dir,
+    )
+    moves = Moves(  # resize, migrate, confirm/revert, rebuild
+        MoveDeps(
+            pool,
+            client,
+            action_timeout_s=conf.action_timeout_s,
+            schedule_timeout_s=conf.schedule_timeout_s,
+            image_dir=image_dir,
+            on_commit=relay.wake,
+        )
     )
     servers = ServerAPI(
         pool,
@@ -59,18 +73,26 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
         on_commit=relay.wake,
     )
     actions = ServerActions(
-        pool, client, action_timeout_s=conf.action_timeout_s, on_commit=relay.wake
+        pool,
+        client,
+        action_timeout_s=conf.action_timeout_s,
+        on_commit=relay.wake,
+        moves=moves.starters(),
     )
     catalog = Catalog(pool)
+    devices = DeviceServices.wire(pool, client, conf, relay.wake)
     return [
         HostRegistry(pool, conf.heartbeat_interval_s, conf.down_after_s),
         Placement(pool, conf.down_after_s),
         servers,
         actions,
         catalog,
-        ApiAdapter(pool, bus, servers, actions, catalog),
-        FactIngestor(pool, builds, on_commit=relay.wake),
-        DeadlineSweep(pool, builds, interval_s=conf.sweep_interval_s, on_commit=relay.wake),
+        ApiAdapter(pool, bus, servers, actions, catalog, devices.api_calls()),
+        *devices.services(),
+        FactIngestor(pool, builds, on_commit=relay.wake, moves=moves),
+        DeadlineSweep(
+            pool, builds, interval_s=conf.sweep_interval_s, on_commit=relay.wake, moves=moves
+        ),
         relay,
         StatusReporter(pool, conf.status_log_interval_s, conf.down_after_s),
     ]

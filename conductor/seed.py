@@ -1,7 +1,8 @@
 """The starting content of a new deployment, as devstack creates it: projects `admin`
 and `demo` with their users, the `guest` user the local RabbitMQ uses (so AMQP
-producers can act in `demo`), flavors `m1.tiny` and `m1.small`, and the `busybox`
-image. Idempotent: running it again changes nothing that exists."""
+producers can act in `demo`), flavors `m1.tiny` and `m1.small`, the `busybox`
+image, and the `private` network of `demo` with subnet 10.0.0.0/24. Idempotent: running
+it again changes nothing that exists."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from conductor.db.queries import flavors, identity, images
+from conductor.db.queries import flavors, identity, images, networks
 from conductor.db.types import Connection
 from conductor.passwords import hash_password
 
@@ -45,7 +46,24 @@ async def seed(conn: Connection, image_dir: Path) -> dict[str, Any]:
                 )
             flavor_ids[name] = row["id"]
         image_id = await _busybox(conn, image_dir, projects["admin"])
-    return {"projects": projects, "flavors": flavor_ids, "image": image_id}
+        network_id = await _private_network(conn, projects["demo"])
+    return {
+        "projects": projects,
+        "flavors": flavor_ids,
+        "image": image_id,
+        "network": network_id,
+    }
+
+
+async def _private_network(conn: Connection, project_id: Any) -> Any:
+    existing = await networks.get_network_by_name(conn, project_id, "private")
+    if existing is not None:
+        return existing["id"]
+    row = await networks.create_network(conn, project_id, "private")
+    await networks.create_subnet(
+        conn, row["id"], project_id, "10.0.0.0/24", gateway_ip="10.0.0.1", name="private-subnet"
+    )
+    return row["id"]
 
 
 async def _busybox(conn: Connection, image_dir: Path, project_id: Any) -> Any:

@@ -17,7 +17,14 @@ import asyncpg
 from conductor import lifecycle
 from conductor.agents import agent_topic
 from conductor.build import Builds
-from conductor.db.queries import flavors, images, instance_actions, instances, quotas
+from conductor.db.queries import (
+    flavors,
+    images,
+    instance_actions,
+    instances,
+    migrations,
+    quotas,
+)
 from conductor.db.queries.instance_list import InstanceFilter, list_instances
 from conductor.records import flavor_from_row, instance_from_row
 from corebus.client import Client
@@ -140,7 +147,7 @@ class ServerAPI:
     @rpc
     async def delete_server(self, ctx: RequestContext, req: DeleteServer) -> Accepted:
         project_id, user_id = identity(ctx)
-        destroy_on: str | None = None
+        destroy_on: list[str] = []
         async with self._pool.acquire() as conn, conn.transaction():
             row = await self._owned(conn, req.server_id, ctx, for_update=True)
             if row["locked"] and not ctx.is_admin:
@@ -164,11 +171,11 @@ class ServerAPI:
                     task_state="deleting",
                     task_deadline=lifecycle.deadline_in(self._action_timeout),
                 )
-                destroy_on = row["host"]
+                destroy_on = [row["host"], *await _other_copy(conn, row)]
         self._on_commit()
-        if destroy_on is not None:
+        for host in destroy_on:
             destroy = Destroy(instance_id=req.server_id)
-            await self._client.cast(agent_topic(destroy_on, destroy), destroy, context=ctx)
+            await self._client.cast(agent_topic(host, destroy), destroy, context=ctx)
         return Accepted(resource_id=req.server_id, request_id=ctx.request_id)
 
     @rpc
@@ -214,6 +221,16 @@ class ServerAPI:
         if row is None:
             raise NotFound(f"server {server_id} not found", server_id=str(server_id))
         return row
+
+
+async def _other_copy(conn: Any, row: dict[str, Any]) -> list[str]:
+    """The other host of a resize or migration in progress, which keeps a copy until
+    the move is confirmed (its destroy fact is dropped: the host is not the instance's)."""
+    moving = await migrations.in_progress(conn, row["id"])
+    if moving is None:
+        return []
+    hosts = {moving["source_host"], moving["dest_host"]} - {row["host"], None}
+    return sorted(hosts)
 
 
 async def _active_image(conn: Any, image_id: UUID) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ Every conductor sweeps; rows are taken FOR UPDATE SKIP LOCKED, so they share the
   are released first) until `max_attempts`, then ERROR with a fault;
 - deleting: the host never confirmed; the delete completes here (the agent's next
   snapshot shows any leftover domain as an orphan to clean up);
+- resize, migrate, rebuild tasks: settled by move_facts.py (back to the source, or ERROR);
 - any other task: cleared, the instance stays in its vm state, with a fault recorded.
 """
 
@@ -21,6 +22,8 @@ import asyncpg
 from conductor import lifecycle
 from conductor.build import Builds
 from conductor.db.queries import instance_actions, instances
+from conductor.move_facts import Moves
+from conductor.moves import Casts
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +38,11 @@ class DeadlineSweep:
         *,
         interval_s: float,
         on_commit: Callable[[], None] = lambda: None,
+        moves: Moves | None = None,
     ) -> None:
         self._pool = pool
         self._builds = builds
+        self._moves = moves
         self._interval = interval_s
         self._on_commit = on_commit
         self._task: asyncio.Task[None] | None = None
@@ -62,6 +67,7 @@ class DeadlineSweep:
     async def sweep(self) -> int:
         """Settle every expired task; how many there were."""
         retry: list[tuple[Any, str | None, str]] = []
+        casts: Casts = []
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await instances.expired_deadlines(conn)
             for row in rows:
@@ -75,6 +81,8 @@ class DeadlineSweep:
                     )
                 elif row["task_state"] == "deleting":
                     await lifecycle.finish_delete(conn, row["id"], None)
+                elif self._moves is not None and self._moves.owns(row["task_state"]):
+                    casts += await self._moves.expire(conn, row)
                 else:
                     await instances.update_state(conn, row["id"], task_state=None)
                     await instance_actions.add_fault(
@@ -82,6 +90,8 @@ class DeadlineSweep:
                     )
         if rows:
             self._on_commit()
+        if self._moves is not None and casts:
+            await self._moves.cast(casts)
         for instance_id, host, what in retry:
             await self._builds.reschedule(instance_id, host, what, None)
         return len(rows)

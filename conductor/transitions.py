@@ -31,6 +31,7 @@ COMPLETES: dict[tuple[str | None, PowerState], Outcome] = {
     ("unpausing", PowerState.RUNNING): Outcome("active", "instance.unpause.end"),
     ("suspending", PowerState.SUSPENDED): Outcome("suspended", "instance.suspend.end"),
     ("resuming", PowerState.RUNNING): Outcome("active", "instance.resume.end"),
+    ("rebuilding", PowerState.RUNNING): Outcome("active", "instance.rebuild.end"),
 }
 
 # With no task in progress, a change seen on the host (someone ran `virsh destroy`, the

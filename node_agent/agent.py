@@ -33,6 +33,8 @@ from node_agent.fact_publisher import FactPublisher
 from node_agent.registration import Registration
 from node_agent.seq import SeqClock
 from node_agent.services.compute import ComputeContext, ComputeService, fact_for_event
+from node_agent.services.compute_devices import ComputeDevices
+from node_agent.services.compute_moves import ComputeMoves
 from node_agent.services.network import NetworkService
 from node_agent.services.storage import StorageService
 from node_agent.snapshot import take_snapshot
@@ -85,6 +87,8 @@ class NodeAgent:
         for name, serves in targets:
             if self.compute is not None and HostRole.COMPUTE in serves:
                 found.append(ComputeService(name, self.compute))
+                found.append(ComputeMoves(name, self.compute))
+                found.append(ComputeDevices(name, self.compute))
             if self.drivers.network is not None and HostRole.NETWORK in serves:
                 found.append(NetworkService(name, self.drivers.network, self.facts))
             if self.drivers.storage is not None and HostRole.STORAGE in serves:

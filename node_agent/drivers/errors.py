@@ -27,3 +27,7 @@ class NotFoundError(DriverError):
 
 class InvalidStateError(DriverError):
     """The resource exists but is in a state that does not allow the operation."""
+
+
+class NotSupportedError(DriverError):
+    """The driver cannot do this at all (e.g. hot-plug on libvirt's test driver)."""

@@ -17,6 +17,7 @@ from schemas.messages import (
     conductor_catalog,
     conductor_hosts,
     conductor_servers,
+    conductor_volumes,
     facts,
     host_facts,
     notifications,
@@ -26,6 +27,7 @@ from schemas.messages import (
 MODULES = (
     common,
     conductor_servers,
+    conductor_volumes,
     conductor_actions,
     conductor_catalog,
     conductor_hosts,

@@ -72,6 +72,17 @@ class Spawn(InstanceCommand):
         return self
 
 
+class Rebuild(Spawn):
+    """Destroy the domain and its local disks, then spawn it again from `image` (same
+    host, same claim); reported as instance.spawned, or instance.action_failed with
+    action `rebuild`."""
+
+    message_name = "node_agent.compute.rebuild"
+    message_version = 1
+
+    preserve_ephemeral: bool = False
+
+
 class Destroy(InstanceCommand):
     """Stop and undefine the domain, unplug ports, disconnect volumes, drop local disks."""
 

@@ -2,8 +2,10 @@
 
 Resize and cold migration run in steps: `resize_instance` on the source (power off, ship
 the disks), `finish_resize` on the destination (spawn with the new claim), then
-`confirm_resize` (source drops its copy) or `revert_resize` (destination destroys,
-source restarts). Same-host resizes use the same steps on one host.
+`confirm_resize` (source drops its copy) or `revert_resize` (destination destroys its
+copy) then `finish_revert_resize` (source restarts with the old flavor). Same-host
+resizes use the same steps on one host. Each step is reported as `fact.instance.resized`
+with its `step`, or `fact.instance.action_failed` with the command's name as `action`.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from uuid import UUID
 from pydantic import Field
 
 from schemas.claims import Claim
-from schemas.compute import Flavor
+from schemas.compute import Flavor, Image, ImageLocation
 from schemas.messages.agent_compute import InstanceCommand, VolumeConnection
 from schemas.network import Port
-from schemas.types import HostName
+from schemas.types import HostName, Name
 
 
 class AttachVolume(InstanceCommand):
@@ -63,15 +65,20 @@ class ResizeInstance(InstanceCommand):
 
 
 class FinishResize(InstanceCommand):
-    """On the destination: define and start the domain with the new flavor and claim."""
+    """On the destination: define and start the domain with the new flavor and claim
+    (`image` and `image_location` locate the root disk's base; None when booted from
+    volume). Started only when `power_on` (a stopped instance stays stopped)."""
 
     message_name = "node_agent.compute.finish_resize"
-    message_version = 1
+    message_version = 2
 
     migration_id: UUID
     source_host: HostName
+    name: Name
     new_flavor: Flavor
     claim: Claim
+    image: Image | None = None
+    image_location: ImageLocation | None = None
     ports: tuple[Port, ...] = ()
     volumes: tuple[VolumeConnection, ...] = ()
     power_on: bool = True
@@ -87,9 +94,21 @@ class ConfirmResize(InstanceCommand):
 
 
 class RevertResize(InstanceCommand):
-    """On the destination (destroy) and then the source (restart with the old flavor)."""
+    """On the destination: destroy its copy (unplug the ports, disconnect the volumes)."""
 
     message_name = "node_agent.compute.revert_resize"
+    message_version = 2
+
+    migration_id: UUID
+    ports: tuple[Port, ...] = ()
+    volumes: tuple[VolumeConnection, ...] = ()
+
+
+class FinishRevertResize(InstanceCommand):
+    """On the source, after the destination destroyed its copy: the domain with the old
+    flavor, started when `power_on`."""
+
+    message_name = "node_agent.compute.finish_revert_resize"
     message_version = 1
 
     migration_id: UUID

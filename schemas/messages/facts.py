@@ -111,11 +111,16 @@ class InstanceActionFailed(Fact):
 
 
 class InstanceResized(Fact):
+    """A step of a resize or cold migration done on this host: `migrated` (source: off,
+    disks shipped), `finished` (destination: running with the new flavor), `confirmed`
+    (source: old copy dropped), `reverted` (destination: copy dropped),
+    `revert_finished` (source: back with the old flavor)."""
+
     message_name = "fact.instance.resized"
-    message_version = 1
+    message_version = 2
 
     migration_id: UUID
-    step: Literal["migrated", "finished", "confirmed", "reverted"]
+    step: Literal["migrated", "finished", "confirmed", "reverted", "revert_finished"]
     power_state: PowerState
 
 

@@ -16,7 +16,8 @@ from uuid import UUID
 
 from node_agent.drivers.errors import InvalidStateError
 from schemas.instance_state import PowerState
-from schemas.messages.agent_compute import Spawn
+from schemas.messages.agent_compute import Spawn, VolumeConnection
+from schemas.network import Port
 from schemas.placement import HostInventory
 
 
@@ -100,6 +101,18 @@ class HypervisorDriver(Protocol):
         """Apply `action`; raises NotFoundError or InvalidStateError."""
 
     async def console_output(self, instance_id: UUID, length: int | None = None) -> str: ...
+
+    async def attach_volume(self, instance_id: UUID, volume: VolumeConnection) -> str:
+        """Hot-plug the volume's disk; its guest device (the same again when attached)."""
+
+    async def detach_volume(self, instance_id: UUID, volume_id: UUID) -> bool:
+        """Unplug the volume's disk; False when it was not attached."""
+
+    async def attach_interface(self, instance_id: UUID, port: Port) -> None:
+        """Hot-plug a VIF for the port (iface-id = port id); nothing when plugged."""
+
+    async def detach_interface(self, instance_id: UUID, port_id: UUID) -> bool:
+        """Unplug the port's VIF; False when it was not plugged."""
 
 
 def next_power_state(current: PowerState, action: PowerAction) -> PowerState:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from node_agent.drivers.errors import NotFoundError
@@ -35,6 +36,7 @@ from node_agent.drivers.hypervisor.domain_xml import domain_name, volume_devices
 from node_agent.drivers.hypervisor.fake_state import (
     STATE_FILE,
     Domains,
+    attach_disk,
     info,
     out_of_band,
     set_power,
@@ -42,7 +44,8 @@ from node_agent.drivers.hypervisor.fake_state import (
 )
 from node_agent.state_file import JsonStateFile
 from schemas.instance_state import PowerState
-from schemas.messages.agent_compute import Spawn
+from schemas.messages.agent_compute import Spawn, VolumeConnection
+from schemas.network import Port
 from schemas.placement import HostInventory
 
 log = logging.getLogger(__name__)
@@ -165,6 +168,44 @@ class FakeHypervisor:
             raise NotFoundError(f"no domain for instance {instance_id}")
         lines: list[str] = record.get("console", [])
         return "\n".join(lines[-length:] if length else lines)
+
+    # -- hot-plug ------------------------------------------------------------------
+    def _record(self, instance_id: UUID) -> dict[str, Any]:
+        record = self._domains.get(str(instance_id))
+        if record is None:
+            raise NotFoundError(f"no domain for instance {instance_id}")
+        return record
+
+    async def attach_volume(self, instance_id: UUID, volume: VolumeConnection) -> str:
+        await self.faults.checkpoint("attach_volume")
+        record = self._record(instance_id)
+        device = attach_disk(record, str(volume.volume_id), volume.device_name)
+        self._save()
+        return device
+
+    async def detach_volume(self, instance_id: UUID, volume_id: UUID) -> bool:
+        await self.faults.checkpoint("detach_volume")
+        disks: list[dict[str, str]] = self._record(instance_id).setdefault("volumes", [])
+        before = len(disks)
+        disks[:] = [v for v in disks if v["volume_id"] != str(volume_id)]
+        self._save()
+        return len(disks) < before
+
+    async def attach_interface(self, instance_id: UUID, port: Port) -> None:
+        await self.faults.checkpoint("attach_interface")
+        port_ids: list[str] = self._record(instance_id).setdefault("port_ids", [])
+        if str(port.id) not in port_ids:
+            port_ids.append(str(port.id))
+            self._save()
+
+    async def detach_interface(self, instance_id: UUID, port_id: UUID) -> bool:
+        await self.faults.checkpoint("detach_interface")
+        port_ids: list[str] = self._record(instance_id).setdefault("port_ids", [])
+        if str(port_id) not in port_ids:
+            return False
+        port_ids.remove(str(port_id))
+        self._save()
+        return True
 
     # -- behind the agent's back ---------------------------------------------------
     def out_of_band(self, op: str, instance_id: UUID | str) -> None:

@@ -5,6 +5,7 @@ out-of-band tool."""
 
 from __future__ import annotations
 
+import string
 from typing import Any
 from uuid import UUID
 
@@ -103,3 +104,21 @@ def out_of_band(domains: Domains, op: str, instance_id: str) -> list[DomainEvent
         raise InvalidStateError(f"unknown out-of-band operation {op!r} ({OUT_OF_BAND_OPS})")
     event = set_power(domains, instance_id, targets[op], "destroyed")
     return [event] if event else []
+
+
+def attach_disk(record: dict[str, Any], volume_id: str, wanted: str | None) -> str:
+    """Add a volume's disk to a domain record: its device, the one asked for or the next
+    free /dev/vdX (vda is always the root disk); the same device when already there."""
+    disks: list[dict[str, str]] = record.setdefault("volumes", [])
+    for disk in disks:
+        if disk["volume_id"] == volume_id:
+            return disk["device"]
+    taken = {disk["device"] for disk in disks} | {"/dev/vda"}
+    if wanted is not None and wanted in taken:
+        raise InvalidStateError(f"device {wanted} is in use")
+    free = (f"/dev/vd{c}" for c in string.ascii_lowercase if f"/dev/vd{c}" not in taken)
+    device = wanted or next(free, None)
+    if device is None:
+        raise InvalidStateError("no free disk device is left")
+    disks.append({"volume_id": volume_id, "device": device})
+    return device

@@ -19,7 +19,7 @@ from uuid import UUID
 
 import libvirt
 
-from node_agent.drivers.errors import DriverError, TransientError
+from node_agent.drivers.errors import DriverError, NotSupportedError, TransientError
 from node_agent.drivers.hypervisor import libvirt_events
 from node_agent.drivers.hypervisor.base import (
     DomainEvent,
@@ -37,7 +37,8 @@ from node_agent.drivers.hypervisor.sim_node import (
     write_node,
 )
 from schemas.instance_state import PowerState
-from schemas.messages.agent_compute import Spawn
+from schemas.messages.agent_compute import Spawn, VolumeConnection
+from schemas.network import Port
 from schemas.placement import HostInventory
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,19 @@ class LibvirtHypervisor:
         except FileNotFoundError:
             return ""
         return "\n".join(lines[-length:] if length else lines)
+
+    # -- hot-plug: libvirt's test driver cannot attach devices to a live domain -------
+    async def attach_volume(self, instance_id: UUID, volume: VolumeConnection) -> str:
+        raise NotSupportedError(f"{self.domain_type} domains cannot hot-plug volumes")
+
+    async def detach_volume(self, instance_id: UUID, volume_id: UUID) -> bool:
+        raise NotSupportedError(f"{self.domain_type} domains cannot hot-unplug volumes")
+
+    async def attach_interface(self, instance_id: UUID, port: Port) -> None:
+        raise NotSupportedError(f"{self.domain_type} domains cannot hot-plug interfaces")
+
+    async def detach_interface(self, instance_id: UUID, port_id: UUID) -> bool:
+        raise NotSupportedError(f"{self.domain_type} domains cannot hot-unplug interfaces")
 
     # -- helpers -----------------------------------------------------------------
     async def _guard(self, work: Awaitable[T]) -> T:

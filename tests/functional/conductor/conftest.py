@@ -29,10 +29,12 @@ from schemas.claims import Claim
 from schemas.errors import NoValidHost
 from schemas.instance_state import PowerState
 from schemas.messages import agent_compute as agent
+from schemas.messages import agent_devices as moves
 from schemas.messages.facts import (
     Fact,
     InstanceDeleted,
     InstancePowerStateChanged,
+    InstanceResized,
     InstanceSpawned,
     InstanceSpawnFailed,
 )
@@ -42,6 +44,7 @@ from schemas.messages.scheduler import (
     SelectDestinationsReply,
     Selection,
 )
+from tests.functional.conductor.standin_hotplug import DeviceStandIn
 
 
 class StandInScheduler:
@@ -75,8 +78,9 @@ class StandInScheduler:
         )
 
 
-class StandInAgent:
-    """Answers commands with the facts a real agent would publish."""
+class StandInAgent(DeviceStandIn):
+    """Answers commands with the facts a real agent would publish (hot-plug handlers:
+    standins_devices.DeviceStandIn)."""
 
     def __init__(self, host: str, bus: InMemoryBus) -> None:
         self.name = f"node_agent.{host}"
@@ -85,6 +89,8 @@ class StandInAgent:
         self.fail_spawn: str | None = None
         self.silent = False  # never answers, like a hung host
         self.spawned: list[uuid.UUID] = []
+        self.stuck: set[str] = set()  # commands (method names) never answered
+        self.commands: list[str] = []  # resize/migrate/rebuild commands received
         self._seq = 0
 
     async def report(self, fact_type: type[Fact], instance_id: uuid.UUID, **fields: Any) -> None:
@@ -124,6 +130,50 @@ class StandInAgent:
         await self.report(
             InstancePowerStateChanged, req.instance_id, power_state=PowerState.RUNNING
         )
+
+    async def step(self, command: str, req: Any, step: str, power_state: PowerState) -> None:
+        self.commands.append(command)
+        if self.silent or command in self.stuck:
+            return
+        await self.report(
+            InstanceResized,
+            req.instance_id,
+            migration_id=req.migration_id,
+            step=step,
+            power_state=power_state,
+        )
+
+    @rpc
+    async def resize_instance(self, ctx: RequestContext, req: moves.ResizeInstance) -> None:
+        await self.step("resize_instance", req, "migrated", PowerState.SHUTDOWN)
+
+    @rpc
+    async def finish_resize(self, ctx: RequestContext, req: moves.FinishResize) -> None:
+        power = PowerState.RUNNING if req.power_on else PowerState.SHUTDOWN
+        await self.step("finish_resize", req, "finished", power)
+
+    @rpc
+    async def confirm_resize(self, ctx: RequestContext, req: moves.ConfirmResize) -> None:
+        await self.step("confirm_resize", req, "confirmed", PowerState.NOSTATE)
+
+    @rpc
+    async def revert_resize(self, ctx: RequestContext, req: moves.RevertResize) -> None:
+        await self.step("revert_resize", req, "reverted", PowerState.NOSTATE)
+
+    @rpc
+    async def finish_revert_resize(
+        self, ctx: RequestContext, req: moves.FinishRevertResize
+    ) -> None:
+        power = PowerState.RUNNING if req.power_on else PowerState.SHUTDOWN
+        await self.step("finish_revert_resize", req, "revert_finished", power)
+
+    @rpc
+    async def rebuild(self, ctx: RequestContext, req: agent.Rebuild) -> None:
+        self.commands.append("rebuild")
+        if self.silent or "rebuild" in self.stuck:
+            return
+        await self.report(InstanceDeleted, req.instance_id)
+        await self.report(InstanceSpawned, req.instance_id)
 
 
 @dataclass

@@ -54,6 +54,7 @@ EXPECTED_TABLES = {
     "keypairs",
     "server_groups",
     "server_group_members",
+    "migrations",
     # networking
     "networks",
     "subnets",
