@@ -20,6 +20,7 @@ from conductor import ipam, lifecycle
 from conductor.agents import agent_topic
 from conductor.db.queries import networks, ports, quotas
 from conductor.device_records import port_from_row
+from conductor.records import network_from_row, subnet_from_row
 from conductor.volume_attach import server_for_device_change
 from corebus.client import Client
 from corebus.envelope import RequestContext
@@ -120,9 +121,12 @@ class InterfaceAPI:
                 row = await _new_port(conn, req, server, deadline)
             else:
                 row = await _users_port(conn, req, server, deadline)
+            switch = await _ensure_network(conn, row["network_id"])
         self._on_commit()
         port = port_from_row(row)
         host = server["host"]
+        # the logical switch first (idempotent), so the port has somewhere to go
+        await self._client.cast(f"{NETWORK}.ensure_network", switch, context=ctx)
         ensure = network.EnsurePort(port=port, requested_chassis=host)
         await self._client.cast(f"{NETWORK}.ensure_port", ensure, context=ctx)
         plug = agent.AttachInterface(instance_id=req.server_id, port=port)
@@ -155,3 +159,13 @@ class InterfaceAPI:
         delete = network.DeletePort(port_id=port.id, network_id=port.network_id)
         await self._client.cast(f"{NETWORK}.delete_port", delete, context=ctx)
         return Accepted(resource_id=req.port_id, request_id=ctx.request_id)
+
+
+async def _ensure_network(conn: Any, network_id: Any) -> network.EnsureNetwork:
+    """The command that makes the port's network exist on the network agents."""
+    row = await networks.get_network(conn, network_id)
+    assert row is not None, "a port's network exists (foreign key)"
+    subnets = tuple(subnet_from_row(s) for s in await networks.subnets_of(conn, network_id))
+    return network.EnsureNetwork(
+        network=network_from_row(row, tuple(s.id for s in subnets)), subnets=subnets
+    )

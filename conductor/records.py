@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from schemas.compute import Flavor, Image
 from schemas.instance import Instance, InstanceFault
+from schemas.network import Network, Subnet
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,3 +47,17 @@ def instance_from_row(row: Mapping[str, Any], fault: Mapping[str, Any] | None = 
     if fault is not None:
         extra["fault"] = model_from_row(InstanceFault, fault)
     return model_from_row(Instance, row, **extra)
+
+
+def network_from_row(row: Mapping[str, Any], subnet_ids: tuple[Any, ...] = ()) -> Network:
+    return model_from_row(Network, row, subnet_ids=subnet_ids)
+
+
+def subnet_from_row(row: Mapping[str, Any]) -> Subnet:
+    """A subnet; inet/cidr columns arrive as ipaddress objects and become text."""
+    text: dict[str, Any] = {
+        k: str(row[k]) for k in ("cidr", "gateway_ip") if row.get(k) is not None
+    }
+    if row.get("dns_nameservers"):
+        text["dns_nameservers"] = tuple(str(a) for a in row["dns_nameservers"])
+    return model_from_row(Subnet, row, **text)

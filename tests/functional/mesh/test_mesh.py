@@ -166,3 +166,32 @@ async def test_a_domain_destroyed_behind_our_back_shows_as_shutoff(
     )
     print(f"\nout-of-band destroy seen in the database after {time.monotonic() - started:.2f}s")
     assert server["power_state"] == 4  # SHUTDOWN, from the lifecycle event (no polling)
+
+
+async def test_interface_attach_reaches_the_real_agents(deployment: Deployment, api: Any) -> None:
+    flavor, image = await catalog(api)
+    created = await api.command(
+        "servers.create",
+        {"name": "nic", "flavor_id": flavor, "image_id": image, "networks": "none"},
+    )
+    server_id = created["server_ids"][0]
+    await wait_all(api, [server_id], lambda s: s.get("vm_state") == "active")
+    conn = await asyncpg.connect(deployment.dsn)
+    try:
+        network_id = await conn.fetchval("SELECT id FROM networks WHERE name = 'private'")
+        reply = await api.command(
+            "servers.attach_interface", {"server_id": server_id, "network_id": str(network_id)}
+        )
+        port_id = reply["port"]["id"]
+        deadline = time.monotonic() + 10
+        status = None
+        while status != "ACTIVE":
+            assert time.monotonic() < deadline, f"port stuck in {status}"
+            await asyncio.sleep(0.1)
+            status = await conn.fetchval("SELECT status FROM ports WHERE id = $1::uuid", port_id)
+        address = await conn.fetchval(
+            "SELECT host(ip_address) FROM ip_allocations WHERE port_id = $1::uuid", port_id
+        )
+        assert address and address.startswith("10.0.0.")
+    finally:
+        await conn.close()
