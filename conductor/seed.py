@@ -1,8 +1,9 @@
 """The starting content of a new deployment, as devstack creates it: projects `admin`
 and `demo` with their users, the `guest` user the local RabbitMQ uses (so AMQP
 producers can act in `demo`), flavors `m1.tiny` and `m1.small`, the `busybox`
-image, and the `private` network of `demo` with subnet 10.0.0.0/24. Idempotent: running
-it again changes nothing that exists."""
+image, and the networks: `public` (external, 172.24.4.0/24) and demo's `private`
+(10.0.0.0/26) routed to it by `router1`. Idempotent: running it again changes nothing
+that exists."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from conductor.db.queries import flavors, identity, images, networks
+from conductor.db.queries import flavors, identity, images, networks, routers
 from conductor.db.types import Connection
 from conductor.passwords import hash_password
 
@@ -46,7 +47,7 @@ async def seed(conn: Connection, image_dir: Path) -> dict[str, Any]:
                 )
             flavor_ids[name] = row["id"]
         image_id = await _busybox(conn, image_dir, projects["admin"])
-        network_id = await _private_network(conn, projects["demo"])
+        network_id = await _networks(conn, projects["admin"], projects["demo"])
     return {
         "projects": projects,
         "flavors": flavor_ids,
@@ -55,15 +56,40 @@ async def seed(conn: Connection, image_dir: Path) -> dict[str, Any]:
     }
 
 
-async def _private_network(conn: Connection, project_id: Any) -> Any:
-    existing = await networks.get_network_by_name(conn, project_id, "private")
-    if existing is not None:
-        return existing["id"]
-    row = await networks.create_network(conn, project_id, "private")
-    await networks.create_subnet(
-        conn, row["id"], project_id, "10.0.0.0/24", gateway_ip="10.0.0.1", name="private-subnet"
-    )
-    return row["id"]
+async def _networks(conn: Connection, admin: Any, demo: Any) -> Any:
+    """devstack's layout: `public` (external, shared, 172.24.4.0/24, owned by admin) and
+    demo's `private` (10.0.0.0/26) joined by demo's `router1`; the private id."""
+    public = await networks.get_network_by_name(conn, admin, "public")
+    if public is None:
+        public = await networks.create_network(conn, admin, "public", shared=True, external=True)
+        await networks.create_subnet(
+            conn,
+            public["id"],
+            admin,
+            "172.24.4.0/24",
+            gateway_ip="172.24.4.1",
+            name="public-subnet",
+            enable_dhcp=False,
+            allocation_pools=({"start": "172.24.4.10", "end": "172.24.4.254"},),
+        )
+    private = await networks.get_network_by_name(conn, demo, "private")
+    if private is None:
+        private = await networks.create_network(conn, demo, "private")
+        await networks.create_subnet(
+            conn,
+            private["id"],
+            demo,
+            "10.0.0.0/26",
+            gateway_ip="10.0.0.1",
+            name="private-subnet",
+        )
+    if await routers.get_router_by_name(conn, demo, "router1") is None:
+        router = await routers.create_router(
+            conn, demo, "router1", external_network_id=public["id"]
+        )
+        (subnet,) = await networks.subnets_of(conn, private["id"])
+        await routers.add_interface(conn, router["id"], demo, subnet)
+    return private["id"]
 
 
 async def _busybox(conn: Connection, image_dir: Path, project_id: Any) -> Any:

@@ -23,18 +23,20 @@ async def create_network(
     name: str,
     *,
     shared: bool = False,
+    external: bool = False,
     mtu: int = 1442,
     network_id: UUID | None = None,
 ) -> dict[str, Any]:
     return one(
         await conn.fetchrow(
-            "INSERT INTO networks (id, project_id, name, shared, mtu) "
-            "VALUES (coalesce($1, gen_random_uuid()), $2, $3, $4, $5) RETURNING *",
+            "INSERT INTO networks (id, project_id, name, shared, mtu, external) "
+            "VALUES (coalesce($1, gen_random_uuid()), $2, $3, $4, $5, $6) RETURNING *",
             network_id,
             project_id,
             name,
             shared,
             mtu,
+            external,
         )
     )
 

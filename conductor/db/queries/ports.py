@@ -52,6 +52,9 @@ class NoFreeMac(Exception):
     """MAC_ATTEMPTS random MACs were all taken on the network."""
 
 
+ROUTER_OWNER = "network:router_interface"
+
+
 async def create_port(
     conn: Connection,
     *,
@@ -86,7 +89,7 @@ async def create_port(
         task_deadline,
     )
     if subnets:
-        subnet_id, address = await _choose_address(conn, subnets, fixed_ip)
+        subnet_id, address = await _choose_address(conn, subnets, fixed_ip, device_owner)
         await conn.execute(
             "INSERT INTO ip_allocations (subnet_id, ip_address, port_id, network_id) "
             "VALUES ($1, $2::inet, $3, $4)",
@@ -120,13 +123,15 @@ async def _insert_with_unique_mac(
 
 
 async def _choose_address(
-    conn: Connection, subnets: list[dict[str, Any]], fixed_ip: str | None
+    conn: Connection, subnets: list[dict[str, Any]], fixed_ip: str | None, owner: str = ""
 ) -> tuple[UUID, str]:
     if fixed_ip is not None:
         errors = []
         for subnet in subnets:
+            # only a router's interface may take its subnet's gateway address
+            gateway = None if owner.startswith(ROUTER_OWNER) else subnet["gateway_ip"]
             try:
-                ipam.check_requested(subnet["cidr"], subnet["gateway_ip"], fixed_ip)
+                ipam.check_requested(subnet["cidr"], gateway, fixed_ip)
             except ipam.AddressError as exc:
                 errors.append(str(exc))
                 continue
