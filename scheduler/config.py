@@ -16,6 +16,9 @@ class SchedulerSettings(Section):
     retry_backoff_s: float = Field(0.02, ge=0)  # jittered, grows with each round
     host_subset_size: int = Field(1, ge=1)  # choose at random among the best N hosts
     call_timeout_s: float | None = Field(None, gt=0)
+    # how old the cached host view may be before a plan fetches it again (0: always);
+    # the conductor's apply re-checks every host, so a stale view costs a retry at most
+    host_view_max_age_s: float = Field(1.0, ge=0)
 
     @model_validator(mode="after")
     def _known(self) -> SchedulerSettings:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Mapping
 from uuid import UUID, uuid4
 
 from corebus.envelope import RequestContext
@@ -19,6 +20,7 @@ from corebus.service import rpc
 from scheduler.cache import HostStateCache
 from scheduler.conductor_api import ConductorApi
 from scheduler.config import SchedulerSettings
+from scheduler.host_state import HostState
 from scheduler.pipeline import Pipeline
 from scheduler.planner import PlannedInstance, apply_request, plan_instances
 from scheduler.registry import build_filters, build_weighers
@@ -45,7 +47,7 @@ class Scheduler:
         rng: random.Random | None = None,
     ) -> None:
         self._settings = settings or SchedulerSettings()
-        self._cache = HostStateCache(conductor)
+        self._cache = HostStateCache(conductor, self._settings.host_view_max_age_s)
         self._conductor = conductor
         self._pipeline = Pipeline(
             build_filters(self._settings.filters), build_weighers(self._settings.weighers)
@@ -97,25 +99,43 @@ class Scheduler:
         pending: list[UUID],
         chosen: dict[UUID, InstanceSelection],
     ) -> tuple[ApplyPlanReply, list[PlannedInstance]]:
-        settings = self._settings
         async with self._lock:
-            hosts = await self._cache.refresh(ctx)
+            hosts = await self._cache.view(ctx)
             try:
-                planned = plan_instances(
-                    self._pipeline,
-                    hosts,
-                    spec,
-                    pending,
-                    alternates=min(spec.max_alternates, settings.max_attempts - 1),
-                    subset_size=settings.host_subset_size,
-                    rng=self._rng,
-                )
+                try:
+                    planned = self._plan(hosts, spec, pending)
+                except NoValidHost:
+                    if not self._cache.cached:
+                        raise
+                    # the cached view may miss capacity freed since: decide on a fresh one
+                    planned = self._plan(await self._cache.refresh(ctx), spec, pending)
             except NoValidHost as exc:
                 exc.details["placed"] = [str(i) for i in chosen]  # the caller releases them
                 log.info("plan %s: %s", plan_id, exc.message)
                 raise
             reply = await self._conductor.apply_plan(ctx, apply_request(plan_id, planned))
+            applied = set(reply.applied)
+            self._cache.record(
+                ((p.primary.host.id, p.primary.claim) for p in planned if p.instance_id in applied),
+                {g.host_id: g.generation for g in reply.host_generations},
+            )
+            if reply.conflicts:
+                self._cache.invalidate()
         return reply, planned
+
+    def _plan(
+        self, hosts: Mapping[UUID, HostState], spec: RequestSpec, pending: list[UUID]
+    ) -> list[PlannedInstance]:
+        settings = self._settings
+        return plan_instances(
+            self._pipeline,
+            hosts,
+            spec,
+            pending,
+            alternates=min(spec.max_alternates, settings.max_attempts - 1),
+            subset_size=settings.host_subset_size,
+            rng=self._rng,
+        )
 
     def _backoff(self, attempt: int) -> float:
         return self._rng.uniform(0, self._settings.retry_backoff_s * (attempt + 1))
