@@ -34,6 +34,7 @@ from schemas.messages.facts import (
     Fact,
     InstanceDeleted,
     InstancePowerStateChanged,
+    InstanceRebooted,
     InstanceResized,
     InstanceSpawned,
     InstanceSpawnFailed,
@@ -127,6 +128,32 @@ class StandInAgent(DeviceStandIn):
 
     @rpc
     async def power_on(self, ctx: RequestContext, req: agent.PowerOn) -> None:
+        await self.report(
+            InstancePowerStateChanged, req.instance_id, power_state=PowerState.RUNNING
+        )
+
+    @rpc
+    async def reboot(self, ctx: RequestContext, req: agent.Reboot) -> None:
+        await self.report(InstanceRebooted, req.instance_id, hard=req.hard)
+
+    @rpc
+    async def pause(self, ctx: RequestContext, req: agent.Pause) -> None:
+        await self.report(InstancePowerStateChanged, req.instance_id, power_state=PowerState.PAUSED)
+
+    @rpc
+    async def unpause(self, ctx: RequestContext, req: agent.Unpause) -> None:
+        await self.report(
+            InstancePowerStateChanged, req.instance_id, power_state=PowerState.RUNNING
+        )
+
+    @rpc
+    async def suspend(self, ctx: RequestContext, req: agent.Suspend) -> None:
+        await self.report(
+            InstancePowerStateChanged, req.instance_id, power_state=PowerState.SUSPENDED
+        )
+
+    @rpc
+    async def resume(self, ctx: RequestContext, req: agent.Resume) -> None:
         await self.report(
             InstancePowerStateChanged, req.instance_id, power_state=PowerState.RUNNING
         )

@@ -204,3 +204,63 @@ async def test_snapshot_reconciles_missing_and_stopped_domains(mesh: Mesh) -> No
         from conductor.db.queries import instances as q
 
         assert await q.get_instance(conn, orphan) is None
+
+
+@pytest.mark.parametrize(
+    ("actions", "states", "events"),
+    [
+        (
+            ["pause", "unpause"],
+            ["paused", "active"],
+            [
+                "instance.pause.start",
+                "instance.pause.end",
+                "instance.unpause.start",
+                "instance.unpause.end",
+            ],
+        ),
+        (
+            ["suspend", "resume"],
+            ["suspended", "active"],
+            [
+                "instance.suspend.start",
+                "instance.suspend.end",
+                "instance.resume.start",
+                "instance.resume.end",
+            ],
+        ),
+        (
+            ["reboot-soft", "reboot-hard"],
+            ["active", "active"],
+            ["instance.reboot.start", "instance.reboot.end"] * 2,
+        ),
+    ],
+)
+async def test_power_actions(
+    mesh: Mesh, actions: list[str], states: list[str], events: list[str]
+) -> None:
+    from schemas.messages import conductor_actions as ca
+
+    kinds = {
+        "pause": ca.Pause(),
+        "unpause": ca.Unpause(),
+        "suspend": ca.Suspend(),
+        "resume": ca.Resume(),
+        "reboot-soft": ca.Reboot(),
+        "reboot-hard": ca.Reboot(type=ca.RebootType.HARD),
+    }
+    server = await create(mesh)
+    await mesh.wait_for(server, active)
+    for action, state in zip(actions, states, strict=True):
+        await mesh.client.call(
+            "conductor.server_action",
+            ServerAction(server_id=server, action=kinds[action]),
+            Accepted,
+        )
+        await mesh.wait_for(server, lambda r, s=state: r["vm_state"] == s and not r["task_state"])
+    await asyncio.sleep(0.3)
+    assert mesh.events(server)[2:] == events
+    with pytest.raises(Conflict):  # unpausing a server that is not paused is refused
+        await mesh.client.call(
+            "conductor.server_action", ServerAction(server_id=server, action=ca.Unpause()), Accepted
+        )
