@@ -11,8 +11,6 @@ The agent's next snapshot shows what a late agent did after all.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +19,7 @@ import asyncpg
 
 from conductor import port_states, volume_states
 from conductor.db.queries import ports, volumes
+from corebus.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -57,26 +56,14 @@ class DeviceSweep:
         on_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self._pool = pool
-        self._interval = interval_s
         self._on_commit = on_commit
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic("device-deadline-sweep", interval_s, self.sweep)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="device-deadline-sweep")
+        await self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("device deadline sweep failed")
-            await asyncio.sleep(self._interval)
+        await self._periodic.stop()
 
     async def sweep(self) -> int:
         """Settle every expired volume and port task; how many there were."""

@@ -3,14 +3,13 @@ and heartbeat, a control plane can accept requests but place nothing."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
 import asyncpg
 
 from conductor.db.queries import hosts as host_queries
+from corebus.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -20,19 +19,15 @@ class StatusReporter:
 
     def __init__(self, pool: asyncpg.Pool, interval_s: float, down_after_s: float) -> None:
         self._pool = pool
-        self._interval = interval_s
         self._down_after = timedelta(seconds=down_after_s)
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic("conductor-status", interval_s, self.report)
         self._last = ""
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="conductor-status")
+        await self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._periodic.stop()
 
     async def summary(self) -> str:
         async with self._pool.acquire() as conn:
@@ -43,13 +38,9 @@ class StatusReporter:
         down = len(hosts) - len(up)
         return f"{len(up)} host(s) up ({', '.join(up[:5]) or '-'}), {down} down"
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                line = await self.summary()
-                if line != self._last:
-                    log.info(line)
-                    self._last = line
-            except Exception:
-                log.exception("status check failed")
-            await asyncio.sleep(self._interval)
+    async def report(self) -> None:
+        """Log the summary when it changed."""
+        line = await self.summary()
+        if line != self._last:
+            log.info(line)
+            self._last = line

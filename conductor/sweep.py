@@ -11,8 +11,6 @@ Every conductor sweeps; rows are taken FOR UPDATE SKIP LOCKED, so they share the
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +22,7 @@ from conductor.build import Builds
 from conductor.db.queries import instance_actions, instances
 from conductor.move_facts import Moves
 from conductor.moves import Casts
+from corebus.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -45,24 +44,13 @@ class DeadlineSweep:
         self._moves = moves
         self._interval = interval_s
         self._on_commit = on_commit
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic("deadline-sweep", interval_s, self.sweep)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="deadline-sweep")
+        await self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("deadline sweep failed")
-            await asyncio.sleep(self._interval)
+        await self._periodic.stop()
 
     async def sweep(self) -> int:
         """Settle every expired task; how many there were."""
