@@ -20,7 +20,7 @@ import asyncpg
 
 from conductor import lifecycle
 from conductor.agents import agent_topic
-from conductor.db.queries import allocations, images, instances
+from conductor.db.queries import allocations, images, instance_actions, instances
 from conductor.records import image_from_row
 from corebus.client import Client
 from corebus.envelope import RequestContext
@@ -30,6 +30,10 @@ from schemas.messages.agent_compute import Spawn
 from schemas.messages.scheduler import RequestSpec, SelectDestinations, SelectDestinationsReply
 
 log = logging.getLogger(__name__)
+
+# instance action events of a build, named as Nova names them
+SCHEDULE = "conductor_schedule_and_build_instances"
+SPAWN = "compute__do_build_and_run_instance"
 
 
 class Builds:
@@ -75,6 +79,8 @@ class Builds:
             return  # deleted, or another conductor took it over
         spec = RequestSpec.model_validate(row["request_spec"])
         context = RequestContext(request_id=request_id or RequestContext().request_id)
+        async with self._pool.acquire() as conn:
+            await instance_actions.begin_step(conn, instance_id, "create", SCHEDULE)
         try:
             reply = await self._client.call(
                 "scheduler.select_destinations",
@@ -85,6 +91,14 @@ class Builds:
             )
         except NoValidHost as exc:
             async with self._pool.acquire() as conn, conn.transaction():
+                await instance_actions.end_step(
+                    conn,
+                    instance_id,
+                    SCHEDULE,
+                    ok=False,
+                    details=exc.message,
+                    finish_action_too=True,
+                )
                 await lifecycle.fail_build(
                     conn,
                     instance_id,
@@ -108,6 +122,8 @@ class Builds:
             if moved is None:  # deleted while the scheduler worked: give the claim back
                 await allocations.release(conn, instance_id)
                 return
+            await instance_actions.end_step(conn, instance_id, SCHEDULE, ok=True)
+            await instance_actions.begin_step(conn, instance_id, "create", SPAWN, host=primary.host)
             image = await self._image(conn, row["image_id"])
         spawn = Spawn(
             instance_id=instance_id,
@@ -145,6 +161,7 @@ class Builds:
             attempts, failures = await instances.record_build_failure(
                 conn, instance_id, host, reason
             )
+            await instance_actions.end_step(conn, instance_id, SPAWN, ok=False, details=reason)
             if not retryable or attempts >= self._max_attempts:
                 reasons = "; ".join(f"{f['host'] or '-'}: {f['reason']}" for f in failures)
                 await lifecycle.fail_build(

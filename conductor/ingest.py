@@ -16,8 +16,8 @@ from typing import Any
 import asyncpg
 
 from conductor import lifecycle, transitions
-from conductor.build import Builds
-from conductor.db.queries import facts, instances
+from conductor.build import SPAWN, Builds
+from conductor.db.queries import facts, instance_actions, instances
 from conductor.db.queries.instance_list import list_on_host
 from conductor.move_facts import Moves
 from corebus.envelope import RequestContext
@@ -162,6 +162,9 @@ class FactIngestor:
         }
         if change.event == "instance.create.end":
             updates["launched_at"] = datetime.now(UTC)
+            await instance_actions.end_step(
+                conn, instance_id, SPAWN, ok=True, finish_action_too=True
+            )
         await instances.update_state(conn, instance_id, **updates)
         if change.event is not None:
             await lifecycle.emit(conn, change.event, instance_id, request_id)

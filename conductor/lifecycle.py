@@ -59,6 +59,7 @@ async def fail_build(
     if row is None:
         return False
     await allocations.release(conn, instance_id)
+    await instance_actions.finish_latest(conn, instance_id, "create", message="Error")
     await instance_actions.add_fault(
         conn, instance_id, 500, message[:255], details=details, host=host
     )

@@ -132,3 +132,59 @@ async def latest_fault(conn: Connection, instance_id: UUID) -> dict[str, Any] | 
             instance_id,
         )
     )
+
+
+async def begin_step(
+    conn: Connection, instance_id: UUID, action: str, event: str, *, host: str | None = None
+) -> int | None:
+    """Start `event` on the instance's newest `action` (None when there is no such action)."""
+    action_id = await conn.fetchval(
+        "SELECT id FROM instance_actions WHERE instance_id = $1 AND action = $2 "
+        "ORDER BY start_time DESC, id DESC LIMIT 1",
+        instance_id,
+        action,
+    )
+    if action_id is None:
+        return None
+    return await start_event(conn, action_id, event, host=host)
+
+
+async def end_step(
+    conn: Connection,
+    instance_id: UUID,
+    event: str,
+    *,
+    ok: bool,
+    details: str | None = None,
+    finish_action_too: bool = False,
+) -> bool:
+    """Finish the instance's open `event` (the newest); with `finish_action_too`, its
+    action too. False when no such event is open."""
+    row = await conn.fetchrow(
+        "SELECT e.id, e.action_id FROM instance_action_events e "
+        "JOIN instance_actions a ON a.id = e.action_id "
+        "WHERE a.instance_id = $1 AND e.event = $2 AND e.finish_time IS NULL "
+        "ORDER BY e.id DESC LIMIT 1",
+        instance_id,
+        event,
+    )
+    if row is None:
+        return False
+    await finish_event(conn, row["id"], ok=ok, details=details)
+    if finish_action_too:
+        await finish_action(conn, row["action_id"], message=None if ok else details)
+    return True
+
+
+async def finish_latest(
+    conn: Connection, instance_id: UUID, action: str, *, message: str | None = None
+) -> None:
+    """Finish the instance's newest `action` (e.g. a build that ended in ERROR)."""
+    action_id = await conn.fetchval(
+        "SELECT id FROM instance_actions WHERE instance_id = $1 AND action = $2 "
+        "ORDER BY start_time DESC, id DESC LIMIT 1",
+        instance_id,
+        action,
+    )
+    if action_id is not None:
+        await finish_action(conn, action_id, message=message)

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conductor.db.queries import quotas
+from conductor.db.queries import instance_actions, quotas
 from corebus.envelope import Kind, envelope_for
 from schemas.errors import Conflict, NotFound, QuotaExceeded
 from schemas.instance_state import PowerState
@@ -51,6 +51,14 @@ async def test_boot_reaches_active_with_notifications(mesh: Mesh) -> None:
     assert mesh.events(server) == ["instance.create.start", "instance.create.end"]
     seqs = [n.payload["sequence"] for n in mesh.notifications]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)  # ordered, no duplicates
+    async with mesh.pool.acquire() as conn:  # recorded like Nova's instance actions
+        (action,) = await instance_actions.list_actions(conn, server)
+        detail = await instance_actions.get_action(conn, server, action["request_id"])
+    assert action["action"] == "create" and action["finish_time"] is not None
+    assert [(e["event"], e["result"]) for e in detail["events"]] == [
+        ("conductor_schedule_and_build_instances", "Success"),
+        ("compute__do_build_and_run_instance", "Success"),
+    ]
 
 
 async def test_delete_frees_quota_and_notifies(mesh: Mesh) -> None:
@@ -91,6 +99,13 @@ async def test_failing_everywhere_ends_in_error_with_the_reasons(mesh: Mesh) -> 
     assert all(host in reply.server.fault.details for host in mesh.scheduler.hosts)
     await asyncio.sleep(0.3)
     assert mesh.events(server)[-1] == "instance.create.error"
+    async with mesh.pool.acquire() as conn:
+        (action,) = await instance_actions.list_actions(conn, server)
+        detail = await instance_actions.get_action(conn, server, action["request_id"])
+    assert action["message"] == "Error" and action["finish_time"] is not None
+    spawns = [e for e in detail["events"] if e["event"] == "compute__do_build_and_run_instance"]
+    assert [e["result"] for e in spawns] == ["Error"] * 3  # one per attempt
+    assert all("no space left" in e["details"] for e in spawns)
 
 
 async def test_a_host_that_never_answers_hits_the_deadline(mesh: Mesh) -> None:
