@@ -29,6 +29,13 @@ from schemas.base import Message
 from schemas.errors import Forbidden, Unauthorized
 from schemas.messages.conductor_actions import ServerAction
 from schemas.messages.conductor_catalog import ListFlavors, ListImages
+from schemas.messages.conductor_networks import (
+    CreateFloatingIp,
+    CreateNetwork,
+    DeleteFloatingIp,
+    DeleteNetwork,
+    ListNetworks,
+)
 from schemas.messages.conductor_servers import (
     AttachInterface,
     AttachVolume,
@@ -58,6 +65,11 @@ COMMANDS: dict[str, tuple[type[Message], bool]] = {
     "volumes.list": (ListVolumes, False),
     "flavors.list": (ListFlavors, False),
     "images.list": (ListImages, False),
+    "networks.create": (CreateNetwork, True),
+    "networks.delete": (DeleteNetwork, True),
+    "networks.list": (ListNetworks, False),
+    "floating_ips.create": (CreateFloatingIp, True),
+    "floating_ips.delete": (DeleteFloatingIp, True),
 }
 
 READ_ROLES = frozenset({"reader", "member", "admin"})
@@ -85,12 +97,12 @@ class ApiAdapter:
         self._subscription: Subscription | None = None
         calls: dict[str, Call] = {
             "servers.create": servers.create,
-            "servers.delete": _no_key(servers.delete_server),
-            "servers.action": _no_key(actions.server_action),
-            "servers.get": _no_key(servers.get_server),
-            "servers.list": _no_key(servers.list_servers),
-            "flavors.list": _no_key(catalog.list_flavors),
-            "images.list": _no_key(catalog.list_images),
+            "servers.delete": no_key(servers.delete_server),
+            "servers.action": no_key(actions.server_action),
+            "servers.get": no_key(servers.get_server),
+            "servers.list": no_key(servers.list_servers),
+            "flavors.list": no_key(catalog.list_flavors),
+            "images.list": no_key(catalog.list_images),
             **(more_calls or {}),
         }
         self.routes: dict[str, Route] = {
@@ -144,7 +156,7 @@ class ApiAdapter:
         )
 
 
-def _no_key(
+def no_key(
     handler: Callable[[RequestContext, Any], Awaitable[Message]],
 ) -> Callable[[RequestContext, Any, str | None], Awaitable[Message]]:
     async def call(ctx: RequestContext, request: Any, _key: str | None) -> Message:

@@ -38,6 +38,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "volumes.get": {"volume_id": VOLUME},
     "volumes.list": {"status": "available", "limit": 50},
     "flavors.list": {"name": "m1.tiny"},
+    "networks.create": {"name": "web", "cidr": "10.1.0.0/24"},
+    "networks.delete": {"network_id": SERVER},
+    "networks.list": {"name": "private"},
+    "floating_ips.create": {"floating_network_id": SERVER},
+    "floating_ips.delete": {"floating_ip_id": SERVER},
     "images.list": {"name": "busybox", "status": "active"},
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from conductor.api_adapter import Call, no_key
 from conductor.device_sweep import DeviceSweep
 from conductor.ingest_devices import DeviceFactIngestor
 from conductor.interfaces import InterfaceAPI
@@ -18,15 +19,6 @@ from corebus.client import Client
 from corebus.config import ConductorSettings
 from corebus.envelope import RequestContext
 from schemas.base import Message
-
-Call = Callable[[RequestContext, Any, str | None], Awaitable[Message]]
-
-
-def _ignoring_key(handler: Callable[[RequestContext, Any], Awaitable[Message]]) -> Call:
-    async def call(ctx: RequestContext, request: Any, _key: str | None) -> Message:
-        return await handler(ctx, request)
-
-    return call
 
 
 @dataclass(frozen=True)
@@ -70,4 +62,4 @@ class DeviceServices:
             "volumes.get": self.volumes.get_volume,
             "volumes.list": self.volumes.list_volumes,
         }
-        return {name: _ignoring_key(handler) for name, handler in handlers.items()}
+        return {name: no_key(handler) for name, handler in handlers.items()}

@@ -18,14 +18,15 @@ import asyncpg
 
 from conductor import ipam, lifecycle
 from conductor.agents import agent_topic
-from conductor.db.queries import networks, ports, quotas
+from conductor.db.queries import networks, ports
 from conductor.device_records import port_from_row
+from conductor.quota import charge
 from conductor.records import network_from_row, subnet_from_row
 from conductor.volume_attach import server_for_device_change
 from corebus.client import Client
 from corebus.envelope import RequestContext
 from corebus.service import rpc
-from schemas.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
+from schemas.errors import Conflict, InvalidInput, NotFound
 from schemas.messages import agent_devices as agent
 from schemas.messages import agent_network as network
 from schemas.messages.common import Accepted
@@ -49,11 +50,7 @@ async def _new_port(
         raise NotFound(f"network {req.network_id} not found", network_id=str(req.network_id))
     if len(req.fixed_ips) > 1:
         raise InvalidInput("give at most one fixed IP")
-    try:
-        reservation = await quotas.reserve(conn, server["project_id"], {"ports": 1})
-    except quotas.QuotaExceeded as exc:
-        raise QuotaExceeded(str(exc), resource=exc.resource) from None
-    await quotas.commit(conn, reservation.id)
+    await charge(conn, server["project_id"], {"ports": 1})
     try:
         return await ports.create_port(
             conn,

@@ -21,6 +21,7 @@ from conductor.hosts import HostRegistry
 from conductor.ingest import FactIngestor
 from conductor.move_facts import Moves
 from conductor.moves import MoveDeps
+from conductor.networks import NetworkAPI
 from conductor.placement import Placement
 from conductor.relay import OutboxRelay
 from conductor.servers import ServerAPI
@@ -80,6 +81,7 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
         moves=moves.starters(),
     )
     catalog = Catalog(pool)
+    networks_api = NetworkAPI(pool)
     devices = DeviceServices.wire(pool, client, conf, relay.wake)
     return [
         HostRegistry(pool, conf.heartbeat_interval_s, conf.down_after_s),
@@ -87,7 +89,15 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
         servers,
         actions,
         catalog,
-        ApiAdapter(pool, bus, servers, actions, catalog, devices.api_calls()),
+        networks_api,
+        ApiAdapter(
+            pool,
+            bus,
+            servers,
+            actions,
+            catalog,
+            {**devices.api_calls(), **networks_api.api_calls()},
+        ),
         *devices.services(),
         FactIngestor(pool, builds, on_commit=relay.wake, moves=moves),
         DeadlineSweep(

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from conductor.db.queries import quotas
 from conductor.db.types import Connection
-from schemas.errors import QuotaExceeded
+from conductor.quota import charge
 
 
 def _share(flavor: Mapping[str, Any]) -> dict[str, int]:
@@ -27,11 +27,7 @@ async def consume_growth(
     growth = {r: after[r] - before[r] for r in after if after[r] > before[r]}
     if not growth:
         return
-    try:
-        reservation = await quotas.reserve(conn, project_id, growth)
-    except quotas.QuotaExceeded as exc:
-        raise QuotaExceeded(str(exc), resource=exc.resource) from None
-    await quotas.commit(conn, reservation.id)
+    await charge(conn, project_id, growth)
 
 
 async def settle_on(

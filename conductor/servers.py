@@ -23,14 +23,14 @@ from conductor.db.queries import (
     instance_actions,
     instances,
     migrations,
-    quotas,
 )
 from conductor.db.queries.instance_list import InstanceFilter, list_instances
+from conductor.quota import charge
 from conductor.records import flavor_from_row, instance_from_row
 from corebus.client import Client
 from corebus.envelope import RequestContext
 from corebus.service import current_envelope, rpc
-from schemas.errors import Forbidden, InvalidInput, NotFound, QuotaExceeded
+from schemas.errors import Forbidden, NotFound
 from schemas.flavor_specs import resource_request
 from schemas.instance_state import states_for_status
 from schemas.messages.agent_compute import Destroy
@@ -98,7 +98,15 @@ class ServerAPI:
                 raise NotFound(f"image {req.image_id} not found or not active")
             flavor = flavor_from_row(flavor_row)
             count = req.max_count
-            await _reserve(conn, project_id, flavor.vcpus, flavor.memory_mb, count, req.min_count)
+            await charge(
+                conn,
+                project_id,
+                {
+                    "instances": count,
+                    "cores": flavor.vcpus * count,
+                    "ram": flavor.memory_mb * count,
+                },
+            )
             ids = [uuid.uuid4() for _ in range(count)]
             for n, instance_id in enumerate(ids):
                 spec = RequestSpec(
@@ -236,21 +244,6 @@ async def _other_copy(conn: Any, row: dict[str, Any]) -> list[str]:
 async def _active_image(conn: Any, image_id: UUID) -> dict[str, Any] | None:
     row = await images.get_image(conn, image_id)
     return row if row is not None and row["status"] == "active" else None
-
-
-async def _reserve(
-    conn: Any, project_id: UUID, vcpus: int, ram: int, count: int, min_count: int
-) -> None:
-    """Count `count` instances against the quota at once (all or nothing)."""
-    if min_count > count:
-        raise InvalidInput("min_count is above max_count")
-    try:
-        reservation = await quotas.reserve(
-            conn, project_id, {"instances": count, "cores": vcpus * count, "ram": ram * count}
-        )
-    except quotas.QuotaExceeded as exc:
-        raise QuotaExceeded(str(exc), resource=exc.resource) from None
-    await quotas.commit(conn, reservation.id)
 
 
 def _fault_of(row: dict[str, Any], fault: dict[str, Any] | None) -> dict[str, Any] | None:

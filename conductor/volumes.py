@@ -17,13 +17,14 @@ from uuid import UUID
 import asyncpg
 
 from conductor import lifecycle
-from conductor.db.queries import quotas, volumes
+from conductor.db.queries import volumes
 from conductor.device_records import rbd_image, volume_from_row
+from conductor.quota import charge
 from conductor.servers import identity
 from corebus.client import Client
 from corebus.envelope import RequestContext
 from corebus.service import rpc
-from schemas.errors import Conflict, Forbidden, NotFound, QuotaExceeded
+from schemas.errors import Conflict, Forbidden, NotFound
 from schemas.messages import agent_storage as storage
 from schemas.messages.common import Accepted
 from schemas.messages.conductor_volumes import (
@@ -76,13 +77,7 @@ class VolumeAPI:
         project_id, user_id = identity(ctx)
         volume_id = uuid.uuid4()
         async with self._pool.acquire() as conn, conn.transaction():
-            try:
-                reservation = await quotas.reserve(
-                    conn, project_id, {"volumes": 1, "gigabytes": req.size_gb}
-                )
-            except quotas.QuotaExceeded as exc:
-                raise QuotaExceeded(str(exc), resource=exc.resource) from None
-            await quotas.commit(conn, reservation.id)
+            await charge(conn, project_id, {"volumes": 1, "gigabytes": req.size_gb})
             row = await volumes.create_volume(
                 conn,
                 volume_id=volume_id,

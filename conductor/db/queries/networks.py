@@ -115,3 +115,23 @@ async def used_addresses(conn: Connection, subnet_id: UUID) -> list[str]:
         "SELECT host(ip_address) AS ip FROM ip_allocations WHERE subnet_id = $1", subnet_id
     )
     return [row["ip"] for row in rows]
+
+
+async def visible_networks(
+    conn: Connection, project_id: UUID, *, name: str | None = None
+) -> list[dict[str, Any]]:
+    """Networks the project owns, plus shared and external ones, by name."""
+    return as_dicts(
+        await conn.fetch(
+            "SELECT * FROM networks WHERE (project_id = $1 OR shared OR external) "
+            "AND ($2::text IS NULL OR name = $2) ORDER BY name, id",
+            project_id,
+            name,
+        )
+    )
+
+
+async def delete_network(conn: Connection, network_id: UUID) -> bool:
+    """Delete the network and its subnets (callers check it has no ports first)."""
+    status = await conn.execute("DELETE FROM networks WHERE id = $1", network_id)
+    return status.endswith(" 1")

@@ -261,3 +261,7 @@ async def unbind_port(conn: Connection, port_id: UUID) -> dict[str, Any] | None:
         port_id,
     )
     return None if row is None else await get_port(conn, port_id)
+
+
+async def count_on_network(conn: Connection, network_id: UUID) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM ports WHERE network_id = $1", network_id))
