@@ -16,6 +16,9 @@ say "ruff"
 say "mypy"
 .venv/bin/mypy
 
+# whatever happens to the fixtures, nothing of this run stays on the servers
+trap '.venv/bin/python scripts/cleanup_test_run.py "$SKYMESH_TEST_RUN" || true' EXIT
+
 workers=${SKYMESH_TEST_WORKERS:-2}
 say "pytest: unit and functional tiers ($workers workers, run $SKYMESH_TEST_RUN)"
 .venv/bin/pytest -p no:cacheprovider -n "$workers" --dist loadfile -q tests/unit tests/functional "$@"

@@ -35,16 +35,19 @@ async def _ctl(*args: str) -> str:
     return out.decode()
 
 
+async def list_vhosts() -> list[str]:
+    return (await _ctl("list_vhosts", "name")).split()
+
+
 async def create_vhost(vhost: str, user: str = "guest") -> None:
     """Create `vhost` (if missing) and give `user` every permission on it."""
-    if vhost not in (await _ctl("list_vhosts", "name")).split():
+    if vhost not in await list_vhosts():
         await _ctl("add_vhost", vhost)
     await _ctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
 
 
 async def delete_vhost(vhost: str) -> None:
-    existing = (await _ctl("list_vhosts", "name")).split()
-    if vhost in existing:
+    if vhost in await list_vhosts():
         await _ctl("delete_vhost", vhost)
 
 
