@@ -32,9 +32,14 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_random_exponen
 from corebus.amqp import topology as topo
 from corebus.amqp.batcher import Batcher
 from corebus.amqp.consumer import AmqpConsumer, AmqpSubscription
-from corebus.api import IDEMPOTENCY_HEADER, ApiHandler, deliver_api
+from corebus.amqp.deliveries import (
+    api_delivery,
+    dead_letter_of,
+    event_delivery,
+    rpc_delivery,
+)
+from corebus.api import ApiHandler
 from corebus.bus import STREAMS, DeadLetter, EventHandler, RpcHandler
-from corebus.dispatch import deliver_events, deliver_rpc
 from corebus.envelope import Envelope, Kind, decode_any
 from corebus.errors import BusUnavailable, ConnectionLost, DeadlineExceeded, NoConsumer
 from corebus.metrics import DEAD_LETTERS
@@ -332,26 +337,12 @@ class AmqpBus:
     async def serve_api(self, handler: ApiHandler, group: str = "commands") -> AmqpSubscription:
         """Consume external commands from `skymesh.api` (competing consumers of `group`)."""
 
-        async def deliver(message: AbstractIncomingMessage) -> Any:
-            headers = message.headers or {}
-            key = headers.get(IDEMPOTENCY_HEADER) or message.message_id
-            return await deliver_api(
-                message.body,
-                message.routing_key or "",
-                principal=message.user_id,
-                reply_to=message.reply_to,
-                correlation_id=message.correlation_id,
-                idempotency_key=None if key is None else str(key),
-                handler=handler,
-                respond=self.send_raw_reply,
-            )
-
         consumer = AmqpConsumer(
             self,
             topo.stream_exchange("api"),
             f"api.{group}",
             ("#",),
-            deliver,
+            api_delivery(handler, self.send_raw_reply),
             durable=True,
             prefetch=self._prefetch,
             delivery_limit=self._delivery_limit,
@@ -379,7 +370,7 @@ class AmqpBus:
                 message = await queue.get(no_ack=True, fail=False)
                 if message is None:
                     break
-                taken.append(_dead_letter_of(message))
+                taken.append(dead_letter_of(message))
         return taken
 
     # -- consuming -------------------------------------------------------------
@@ -396,13 +387,7 @@ class AmqpBus:
     async def serve(
         self, service: str, bindings: Sequence[str], handler: RpcHandler
     ) -> AmqpSubscription:
-        async def deliver(message: AbstractIncomingMessage) -> Any:
-            async def respond(reply: Envelope) -> None:
-                if message.reply_to:
-                    await self.send_reply(message.reply_to, reply)
-
-            return await deliver_rpc(message.body, message.routing_key or "", handler, respond)
-
+        deliver = rpc_delivery(handler, self.send_reply)
         patterns = tuple(bindings)
         common = {"prefetch": self._prefetch, "delivery_limit": self._delivery_limit}
         calls = AmqpConsumer(
@@ -419,15 +404,12 @@ class AmqpBus:
         if stream not in STREAMS:
             raise ValueError(f"unknown stream {stream!r}; one of {STREAMS}")
 
-        async def deliver(message: AbstractIncomingMessage) -> Any:
-            return await deliver_events(message.body, message.routing_key or "", handler)
-
         consumer = AmqpConsumer(
             self,
             topo.stream_exchange(stream),
             None if group is None else f"{stream}.{group}",
             tuple(patterns),
-            deliver,
+            event_delivery(handler),
             durable=group is not None,
             prefetch=self._prefetch,
             delivery_limit=self._delivery_limit,
@@ -438,14 +420,3 @@ class AmqpBus:
 def _retrieve(fut: asyncio.Future[None]) -> None:
     if not fut.cancelled():
         fut.exception()  # seen; the caller raised it or already had its reply
-
-
-def _dead_letter_of(message: AbstractIncomingMessage) -> DeadLetter:
-    headers = message.headers or {}
-    reason = headers.get(topo.REASON_HEADER) or headers.get("x-first-death-reason") or "unknown"
-    origin = headers.get(topo.ORIGIN_HEADER) or headers.get("x-first-death-exchange") or ""
-    if isinstance(reason, bytes):
-        reason = reason.decode()
-    if isinstance(origin, bytes):
-        origin = origin.decode()
-    return DeadLetter(str(origin), message.routing_key or "", str(reason), message.body)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
 
+from corebus.amqp.deliveries import Deliver
 from corebus.amqp.topology import declare_bound_queue
 from corebus.dispatch import Disposition, Outcome
 
@@ -19,9 +19,6 @@ if TYPE_CHECKING:
     from corebus.amqp.bus import AmqpBus
 
 log = logging.getLogger(__name__)
-
-# a delivery -> what to do with it
-Deliver = Callable[[AbstractIncomingMessage], Awaitable[Outcome]]
 
 
 class AmqpConsumer:
