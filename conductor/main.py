@@ -27,6 +27,7 @@ from conductor.relay import OutboxRelay
 from conductor.servers import ServerAPI
 from conductor.status import StatusReporter
 from conductor.sweep import DeadlineSweep
+from conductor.tokens import TokenAPI
 from corebus.bus import Bus
 from corebus.client import Client
 from corebus.config import Settings
@@ -99,6 +100,8 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
             {**devices.api_calls(), **networks_api.api_calls()},
         ),
         *devices.services(),
+        TokenAPI(pool, conf.token_ttl_s),
+        # gateway-facing APIs (one line per service object; keep this block sorted by area)
         FactIngestor(pool, builds, on_commit=relay.wake, moves=moves),
         DeadlineSweep(
             pool, builds, interval_s=conf.sweep_interval_s, on_commit=relay.wake, moves=moves

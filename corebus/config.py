@@ -58,6 +58,17 @@ class ConductorSettings(Section):
     action_timeout_s: float = Field(120.0, gt=0)  # deadline of the other task states
     sweep_interval_s: float = Field(1.0, gt=0)
     image_dir: str = ""  # where image files live (default: $SKYMESH_HOME/images)
+    token_ttl_s: float = Field(3600.0, gt=0)  # lifetime of an issued token
+
+
+class GatewaySettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8780, ge=0, le=65535)  # 0: any free port
+    public_url: str = ""  # the base URL clients use (default: http://host:port)
+    region: str = "RegionOne"
+    max_body_bytes: int = Field(1 << 20, ge=1024)  # JSON bodies; larger gets 413
+    token_cache_s: float = Field(5.0, ge=0)  # how long a validated token is trusted
+    event_queue_limit: int = Field(1000, ge=1)  # per subscriber, then it is closed
 
 
 def default_home() -> Path:
@@ -74,6 +85,7 @@ class Settings(BaseSettings):
     amqp: AmqpSettings = AmqpSettings()
     metrics: MetricsSettings = MetricsSettings()
     conductor: ConductorSettings = ConductorSettings()
+    gateway: GatewaySettings = GatewaySettings()
     logging: LoggingSettings = LoggingSettings()
 
     @classmethod

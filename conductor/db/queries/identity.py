@@ -122,3 +122,14 @@ async def roles_for(conn: Connection, user_id: UUID, project_id: UUID) -> list[s
         project_id,
     )
     return [row["name"] for row in rows]
+
+
+async def role_refs(conn: Connection, user_id: UUID, project_id: UUID) -> list[dict[str, Any]]:
+    """(id, name) of the roles `user_id` holds on `project_id`, sorted by name."""
+    rows = await conn.fetch(
+        "SELECT r.id, r.name FROM role_assignments ra JOIN roles r ON r.id = ra.role_id "
+        "WHERE ra.user_id = $1 AND ra.project_id = $2 ORDER BY r.name",
+        user_id,
+        project_id,
+    )
+    return as_dicts(rows)

@@ -419,5 +419,26 @@ def _messages() -> list[Message]:
     ]
 
 
-MESSAGE_SAMPLES: dict[str, Message] = {sample.message_name: sample for sample in _messages()}
+def _all_messages() -> list[Message]:
+    from tests.unit.schemas import (
+        samples_compute,
+        samples_compute_admin,
+        samples_events,
+        samples_identity,
+        samples_network,
+        samples_storage,
+    )
+
+    areas = (
+        samples_identity,
+        samples_compute,
+        samples_compute_admin,
+        samples_network,
+        samples_storage,
+        samples_events,
+    )
+    return [*_messages(), *(m for area in areas for m in area.messages())]
+
+
+MESSAGE_SAMPLES: dict[str, Message] = {sample.message_name: sample for sample in _all_messages()}
 LATER = NOW + timedelta(hours=1)

@@ -1,0 +1,41 @@
+"""One gateway process: settings -> bus -> app -> listening socket."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+
+from aiohttp import web
+
+from corebus.config import Settings
+from corebus.transport import make_bus
+from gateway.app import build_app, public_url
+
+log = logging.getLogger(__name__)
+
+
+async def run_gateway(settings: Settings, transport: str = "amqp") -> None:
+    conf = settings.gateway
+    bus = make_bus(
+        settings.amqp, name=f"gateway@{socket.gethostname()}:{os.getpid()}", transport=transport
+    )
+    await bus.start()
+    app = build_app(conf, bus, public_url(conf))
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, conf.host, conf.port, reuse_address=True)
+    await site.start()
+    log.info("gateway listening on %s", public_url(conf))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await bus.close()
+    log.info("gateway stopped")

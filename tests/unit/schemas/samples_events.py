@@ -1,0 +1,9 @@
+"""Samples of the events area's conductor messages (merged into samples.MESSAGE_SAMPLES)."""
+
+from __future__ import annotations
+
+from schemas.base import Message
+
+
+def messages() -> list[Message]:
+    return []
