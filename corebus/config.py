@@ -69,6 +69,13 @@ class GatewaySettings(Section):
     max_body_bytes: int = Field(1 << 20, ge=1024)  # JSON bodies; larger gets 413
     token_cache_s: float = Field(5.0, ge=0)  # how long a validated token is trusted
     event_queue_limit: int = Field(1000, ge=1)  # per subscriber, then it is closed
+    image_dir: str = ""  # the image store: the conductor's image_dir ($SKYMESH_HOME/images)
+    image_size_cap: int = Field(1 << 40, ge=1)  # bytes one image upload may have (Glance's cap)
+
+    @property
+    def base_url(self) -> str:
+        """The URL clients use: `public_url`, or http://host:port."""
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
 
 def default_home() -> Path:

@@ -23,6 +23,8 @@ from corebus.client import Client, wait_until_answers
 from corebus.config import Settings
 from corebus.launcher import Launcher, ProcessSpec, err, recorded, run_dir, stop_recorded
 from corebus.transport import make_bus
+from gateway.clouds import write_clouds_yaml
+from gateway.readiness import wait_for_gateway
 from schemas.errors import SkymeshError
 from schemas.messages.conductor_hosts import ListHosts, ListHostsReply
 
@@ -72,6 +74,7 @@ def services(args: argparse.Namespace) -> list[ProcessSpec]:
         for n in range(1, args.conductors + 1)
     ]
     specs.append(ProcessSpec("scheduler", ("scheduler",)))
+    specs.append(ProcessSpec("gateway", ("gateway",)))
     for n in range(1, args.computes + 1):
         specs.append(
             ProcessSpec(
@@ -145,7 +148,10 @@ async def _serve(launcher: Launcher, args: argparse.Namespace, settings: Setting
         else:
             await launcher.stop_all()
         return 1
+    clouds = write_clouds_yaml(settings.home, settings.gateway.base_url, settings.gateway.region)
     _say_where(settings, args.detach)
+    # on stdout, so that `eval "$(skymesh up --detach)"` sets them
+    print(f"export OS_CLIENT_CONFIG_FILE={clouds}\nexport OS_CLOUD=skymesh", flush=True)
     if args.detach:
         return 0
     return await _foreground(launcher)
@@ -167,6 +173,9 @@ async def _ready(settings: Settings, specs: list[ProcessSpec], no_demo: bool) ->
                     break
                 await asyncio.sleep(0.3)
         err.print(f"[green]✓[/] conductor, scheduler and {len(expected)} agents are up")
+        with err.status("waiting for the HTTP gateway"):
+            await wait_for_gateway(settings.gateway.base_url)
+        err.print(f"[green]✓[/] HTTP gateway answers on {settings.gateway.base_url}")
         if not no_demo:
             await _boot_demo(settings)
     finally:
@@ -213,6 +222,9 @@ def _say_where(settings: Settings, detached: bool) -> None:
     url = settings.amqp.url.split("@")[-1]
     err.print(
         f"\n[bold]skymesh is running[/] (state in {settings.home})\n"
+        f"  HTTP APIs:     {settings.gateway.base_url} (OpenStack-compatible; use the\n"
+        "                 `openstack` CLI with the two lines below, or clouds `skymesh`\n"
+        f"                 and `skymesh-admin` in {settings.home / 'clouds.yaml'})\n"
         f"  AMQP API:      publish commands to exchange skymesh.api on amqp://{url} "
         "(docs/amqp-api.md)\n"
         "  event stream:  `skymesh watch` prints notifications as they happen\n"

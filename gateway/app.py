@@ -43,12 +43,6 @@ def all_routes() -> list[Route]:
     return [route for module in api_modules() for route in module.routes.routes]
 
 
-def public_url(settings: GatewaySettings, port: int | None = None) -> str:
-    if settings.public_url:
-        return settings.public_url.rstrip("/")
-    return f"http://{settings.host}:{port if port is not None else settings.port}"
-
-
 def build_app(settings: GatewaySettings, bus: Bus, base_url: str | None = None) -> web.Application:
     """The application; `base_url` is what clients use (default from the settings)."""
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=settings.max_body_bytes)
@@ -56,7 +50,7 @@ def build_app(settings: GatewaySettings, bus: Bus, base_url: str | None = None) 
         settings=settings,
         bus=bus,
         client=Client(bus),
-        public_url=base_url or public_url(settings),
+        public_url=base_url or settings.base_url,
     )
     shared.state[TOKEN_CACHE] = TokenCache(settings.token_cache_s)
     app[GATEWAY] = shared

@@ -92,14 +92,9 @@ def volume_version(request: web.Request) -> dict[str, Any]:
 
 
 def image_versions(request: web.Request) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": f"v2.{minor}",
-            "status": "CURRENT" if minor == 16 else "SUPPORTED",
-            "links": [_link(request, "/image/v2/")],
-        }
-        for minor in (16, 15, 9, 0)
-    ]
+    """Only v2.0: the later v2 minor versions announce features (image import, multiple
+    stores, ...) this gateway does not serve."""
+    return [{"id": "v2.0", "status": "CURRENT", "links": [_link(request, "/image/v2/")]}]
 
 
 def _both(path: str) -> tuple[str, str]:

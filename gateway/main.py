@@ -12,7 +12,7 @@ from aiohttp import web
 
 from corebus.config import Settings
 from corebus.transport import make_bus
-from gateway.app import build_app, public_url
+from gateway.app import build_app
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +23,12 @@ async def run_gateway(settings: Settings, transport: str = "amqp") -> None:
         settings.amqp, name=f"gateway@{socket.gethostname()}:{os.getpid()}", transport=transport
     )
     await bus.start()
-    app = build_app(conf, bus, public_url(conf))
+    app = build_app(conf, bus)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, conf.host, conf.port, reuse_address=True)
     await site.start()
-    log.info("gateway listening on %s", public_url(conf))
+    log.info("gateway listening on %s", conf.base_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +26,7 @@ class Deployment:
     dsn: str
     amqp_url: str
     home: Path
+    up_output: str = ""
 
     async def skymesh(self, *args: str, timeout: float = 120) -> tuple[int, str]:
         proc = await asyncio.create_subprocess_exec(
@@ -39,6 +41,13 @@ class Deployment:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout)
         assert proc.returncode is not None
         return proc.returncode, out.decode()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +66,7 @@ def deployment(
         "SKYMESH_DATABASE__DSN": dsn,
         "SKYMESH_AMQP__URL": url,
         "SKYMESH_CONDUCTOR__SPAWN_TIMEOUT_S": "20",
+        "SKYMESH_GATEWAY__PORT": str(free_port()),
     }
     env.pop("SKYMESH_CONFIG", None)
     mesh = Deployment(env, dsn, url, home)
@@ -65,7 +75,7 @@ def deployment(
             mesh.skymesh("up", "--detach", "--hypervisor", "fake", "--conductors", "2", timeout=240)
         )
         assert code == 0, out
-        yield mesh
+        yield Deployment(env, dsn, url, home, out)
     finally:
         code, out = run_sync(mesh.skymesh("down"))
         run_sync(drop_database(dsn))
