@@ -31,11 +31,14 @@ class User(Resource):
     enabled: bool = True
     default_project_id: UUID | None = None
     domain_id: str = "default"
+    description: Description = ""
 
 
 class Role(Resource):
     id: UUID
     name: RoleName
+    description: Description = ""
+    immutable: bool = False  # built in (admin, member, reader, service): never deleted
 
 
 class RoleAssignment(Resource):
