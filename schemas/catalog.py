@@ -5,6 +5,15 @@ from __future__ import annotations
 from schemas.base import Resource
 from schemas.claims import Allocation
 from schemas.compute import Flavor, Image
+from schemas.compute_admin import (
+    Aggregate,
+    AvailabilityZone,
+    ComputeService,
+    Hypervisor,
+    HypervisorServer,
+    KeyPair,
+    QuotaSet,
+)
 from schemas.identity import Project, Role, RoleAssignment, Token, User
 from schemas.instance import Instance, InstanceAction
 from schemas.network import Network, Port, Subnet
@@ -39,6 +48,13 @@ RESOURCES: tuple[type[Resource], ...] = (
     Volume,
     VolumeAttachment,
     VolumeSnapshot,
+    KeyPair,
+    QuotaSet,
+    ComputeService,
+    Hypervisor,
+    HypervisorServer,
+    Aggregate,
+    AvailabilityZone,
 )
 
 

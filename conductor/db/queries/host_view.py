@@ -71,10 +71,12 @@ class HostView:
 
 _HOSTS = """
 SELECT h.id, h.name, h.roles, h.enabled, h.last_heartbeat_at,
-       coalesce(h.availability_zone,
-                (SELECT a.availability_zone FROM aggregate_hosts ah JOIN aggregates a
+       -- an operator's aggregate zone wins over the one the agent registered with
+       -- (the same rule as conductor/db/queries/admin_hosts.py ZONE_OF_HOST)
+       coalesce((SELECT a.availability_zone FROM aggregate_hosts ah JOIN aggregates a
                  ON a.id = ah.aggregate_id WHERE ah.host_id = h.id
-                 AND a.availability_zone IS NOT NULL ORDER BY a.name LIMIT 1))
+                 AND a.availability_zone IS NOT NULL ORDER BY a.name LIMIT 1),
+                h.availability_zone)
            AS availability_zone,
        (SELECT rp.id FROM resource_providers rp
         WHERE rp.host_id = h.id AND rp.parent_provider_id IS NULL) AS root_provider_id,
