@@ -64,6 +64,7 @@ class Network(Resource):
     availability_zone_hints: tuple[str, ...] = ()
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
+    revision_number: Annotated[int, Field(ge=0)] = 1
 
     @model_validator(mode="after")
     def _segment(self) -> Self:
@@ -111,6 +112,7 @@ class Subnet(Resource):
     ipv6_address_mode: Ipv6Mode | None = None
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
+    revision_number: Annotated[int, Field(ge=0)] = 1
 
     @model_validator(mode="after")
     def _addresses(self) -> Self:
@@ -212,6 +214,7 @@ class Port(Resource):
     mtu: int | None = Field(None, ge=68, le=9216)
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
+    revision_number: Annotated[int, Field(ge=0)] = 1
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -52,6 +52,7 @@ class Router(Resource):
     ha: bool = False
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
+    revision_number: int = Field(1, ge=0)
 
     @model_validator(mode="after")
     def _one_interface_per_subnet(self) -> Self:
@@ -79,6 +80,7 @@ class FloatingIp(Resource):
     description: Description = ""
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
+    revision_number: int = Field(1, ge=0)
 
     @model_validator(mode="after")
     def _association(self) -> Self:

@@ -57,6 +57,9 @@ class SecurityGroupRule(Resource):
     remote_ip_prefix: IpPrefix | None = None
     remote_group_id: UUID | None = None
     description: Description = ""
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    revision_number: int = Field(1, ge=0)
 
     @field_validator("protocol")
     @classmethod
@@ -105,6 +108,7 @@ class SecurityGroup(Resource):
     rules: tuple[SecurityGroupRule, ...] = ()
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
+    revision_number: int = Field(1, ge=0)
 
     @model_validator(mode="after")
     def _own_rules(self) -> Self:
