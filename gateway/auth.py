@@ -23,6 +23,9 @@ from schemas.errors import Unauthorized
 from schemas.messages.conductor_identity import TokenInfo, ValidateToken, ValidateTokenReply
 
 AUTH_REQUIRED = "The request you have made requires authentication."
+QUERY_TOKEN_SERVICES = frozenset({"events"})
+"""Services whose routes also take the token as `?token=`: browsers' EventSource and
+WebSocket cannot set headers. Every other route takes X-Auth-Token only."""
 
 
 class TokenCache:
@@ -80,6 +83,8 @@ async def authorise(request: web.Request, route: Route) -> None:
     """Put the caller on the request, or refuse it (401 without a valid token, 403
     when the caller's roles do not allow the route)."""
     token = request.headers.get("X-Auth-Token", "").strip()
+    if not token and route.service in QUERY_TOKEN_SERVICES:
+        token = request.query.get("token", "").strip()
     if not token:
         raise HttpError(401, AUTH_REQUIRED)
     if len(token) < 16 or len(token) > 1024:

@@ -100,3 +100,11 @@ class PlanConflict(SkymeshError):
     code = "plan_conflict"
     http_status = 409
     retryable = True
+
+
+class Gone(SkymeshError):
+    """What was asked for existed once but has been purged (an event stream's resume
+    point older than the notification retention): the caller must resync."""
+
+    code = "gone"
+    http_status = 410
