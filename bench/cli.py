@@ -30,6 +30,12 @@ def register(commands: Any) -> None:
     drift.add_argument("--agents", type=int, default=3)
     drift.add_argument("--json", action="store_true", help="print only the JSON result")
     drift.set_defaults(func=run_drift)
+    sched = which.add_parser("scheduler", help="scheduling decisions over synthetic host sets")
+    sched.add_argument("--hosts", default="100,1000,10000", help="host set sizes, a comma list")
+    sched.add_argument("--requests", type=int, default=200, help="decisions per size and profile")
+    sched.add_argument("--no-claims", action="store_true", help="skip claims through a conductor")
+    sched.add_argument("--json", action="store_true", help="print only the JSON result")
+    sched.set_defaults(func=run_scheduler)
 
 
 def run_bus(args: argparse.Namespace, settings: Settings) -> int:
@@ -63,4 +69,18 @@ def run_drift(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json:
         print(" ".join(f"{k}={v}" for k, v in result.items()))
     print(json.dumps(result))
+    return 0
+
+
+def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    from bench.scheduler import claims, run
+
+    sizes = [int(part) for part in args.hosts.split(",") if part.strip()]
+    results = run(sizes, args.requests)
+    rate = None if args.no_claims else claims(settings.database.dsn)
+    if not args.json:
+        for row in results:
+            print(" ".join(f"{k}={v}" for k, v in row.items()))
+        print(f"claims_per_s={rate}")
+    print(json.dumps({"results": results, "claims_per_s": rate}))
     return 0

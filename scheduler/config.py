@@ -1,16 +1,23 @@
-"""The scheduler's settings (the `[scheduler]` section once wired into corebus.config)."""
+"""The scheduler's settings (the `[scheduler]` section once wired into corebus.config).
+
+Every filter can be switched off by leaving it out of `filters`, and every weigher by
+leaving it out of `weighers` or giving it multiplier 0; the sign of a multiplier chooses
+spreading (positive, for the free-capacity weighers) or packing (negative).
+"""
 
 from __future__ import annotations
 
 from pydantic import Field, model_validator
 
 from corebus.config import Section
-from scheduler.registry import FILTERS, WEIGHERS
+from scheduler.filter_options import FilterOptions
+from scheduler.registry import DEFAULT_FILTERS, DEFAULT_WEIGHERS, FILTERS, WEIGHERS
 
 
 class SchedulerSettings(Section):
-    filters: tuple[str, ...] = ("compute", "hosts", "availability_zone", "traits", "resources")
-    weighers: dict[str, float] = Field(default_factory=lambda: {"ram": 1.0, "cpu": 1.0})
+    filters: tuple[str, ...] = DEFAULT_FILTERS
+    filter_options: FilterOptions = FilterOptions()
+    weighers: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHERS))
     max_attempts: int = Field(3, ge=1)  # a primary and max_attempts - 1 alternates
     plan_rounds: int = Field(5, ge=1)  # applies tried when plans conflict
     retry_backoff_s: float = Field(0.02, ge=0)  # jittered, grows with each round
@@ -26,6 +33,6 @@ class SchedulerSettings(Section):
         unknown += [w for w in self.weighers if w not in WEIGHERS]
         if unknown:
             raise ValueError(f"unknown filters or weighers: {unknown}")
-        if "resources" not in self.filters:
-            raise ValueError("the 'resources' filter is required (it makes the claims)")
+        if len(set(self.filters)) != len(self.filters):
+            raise ValueError(f"a filter is listed twice: {list(self.filters)}")
         return self

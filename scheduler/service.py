@@ -5,6 +5,9 @@ the conductor is the only authority (several schedulers may run at once). Instan
 whose host changed meanwhile come back as conflicts and are planned again on refreshed
 state, a bounded number of rounds. Within one process, planning and applying are
 serialised so its own requests do not conflict with each other.
+
+`scheduler.explain` re-runs the same pipeline on the same view for a request spec
+without planning or claiming, and says what each filter removed and how hosts weighed.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
 from uuid import UUID, uuid4
 
 from corebus.envelope import RequestContext
@@ -20,13 +22,16 @@ from corebus.service import rpc
 from scheduler.cache import HostStateCache
 from scheduler.conductor_api import ConductorApi
 from scheduler.config import SchedulerSettings
-from scheduler.host_state import HostState
+from scheduler.explain import explain
+from scheduler.host_index import HostIndex
 from scheduler.pipeline import Pipeline
 from scheduler.planner import PlannedInstance, apply_request, plan_instances
 from scheduler.registry import build_filters, build_weighers
 from schemas.errors import NoValidHost, PlanConflict
 from schemas.messages.conductor_hosts import ApplyPlanReply
 from schemas.messages.scheduler import (
+    ExplainPlacement,
+    ExplainPlacementReply,
     InstanceSelection,
     RequestSpec,
     SelectDestinations,
@@ -50,7 +55,8 @@ class Scheduler:
         self._cache = HostStateCache(conductor, self._settings.host_view_max_age_s)
         self._conductor = conductor
         self._pipeline = Pipeline(
-            build_filters(self._settings.filters), build_weighers(self._settings.weighers)
+            build_filters(self._settings.filters, self._settings.filter_options),
+            build_weighers(self._settings.weighers),
         )
         self._rng = rng or random.Random()
         self._lock = asyncio.Lock()
@@ -108,11 +114,14 @@ class Scheduler:
                     if not self._cache.cached:
                         raise
                     # the cached view may miss capacity freed since: decide on a fresh one
-                    planned = self._plan(await self._cache.refresh(ctx), spec, pending)
+                    fresh = await self._cache.refresh(ctx, full=True)
+                    planned = self._plan(fresh, spec, pending)
             except NoValidHost as exc:
                 exc.details["placed"] = [str(i) for i in chosen]  # the caller releases them
                 log.info("plan %s: %s", plan_id, exc.message)
                 raise
+            for item in planned:
+                log.debug("plan %s: %s", plan_id, item.explain())
             reply = await self._conductor.apply_plan(ctx, apply_request(plan_id, planned))
             applied = set(reply.applied)
             self._cache.record(
@@ -123,13 +132,19 @@ class Scheduler:
                 self._cache.invalidate()
         return reply, planned
 
+    @rpc
+    async def explain(self, ctx: RequestContext, req: ExplainPlacement) -> ExplainPlacementReply:
+        async with self._lock:
+            index = await self._cache.view(ctx)
+        return explain(self._pipeline, index, req.spec, host=req.host, limit=req.limit)
+
     def _plan(
-        self, hosts: Mapping[UUID, HostState], spec: RequestSpec, pending: list[UUID]
+        self, index: HostIndex, spec: RequestSpec, pending: list[UUID]
     ) -> list[PlannedInstance]:
         settings = self._settings
         return plan_instances(
             self._pipeline,
-            hosts,
+            index,
             spec,
             pending,
             alternates=min(spec.max_alternates, settings.max_attempts - 1),

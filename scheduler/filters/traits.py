@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from scheduler.filters import PASS, Verdict, reject
+from scheduler.filters import PASS, Verdict, by_group, reject
+from scheduler.host_index import HostIndex, Rows
 from scheduler.host_state import HostState
 from schemas.messages.scheduler import RequestSpec
 
@@ -19,3 +20,8 @@ class TraitsFilter:
         if forbidden:
             return reject(f"has forbidden traits {', '.join(sorted(forbidden))}")
         return PASS
+
+    def passing(self, index: HostIndex, spec: RequestSpec, rows: Rows) -> Rows:
+        if not spec.required_traits and not spec.forbidden_traits:
+            return rows
+        return by_group(self, index, spec, rows, lambda h: h.inventory.traits)

@@ -38,6 +38,8 @@ class RequestSpec(Model):
     resources: ResourceRequest
     image_id: UUID | None = None
     image_properties: dict[str, str] = Field(default_factory=dict)
+    # the flavor's extra specs, for the aggregate and capability filters (version 2)
+    flavor_extra_specs: dict[str, str] = Field(default_factory=dict)
     availability_zone: str | None = None
     server_group: ServerGroupHint | None = None
     required_traits: frozenset[Trait] = frozenset()
@@ -64,7 +66,7 @@ class RequestSpec(Model):
 
 class SelectDestinations(Message):
     message_name = "scheduler.select_destinations"
-    message_version = 1
+    message_version = 2  # 2: RequestSpec.flavor_extra_specs
 
     spec: RequestSpec
 
@@ -92,3 +94,53 @@ class SelectDestinationsReply(Message):
 
     selections: tuple[InstanceSelection, ...]
     plan_id: UUID
+
+
+class ExplainPlacement(Message):
+    """Why the scheduler would place `spec` where it would, without claiming anything:
+    the pipeline re-run on the current host view (`GET /v1/servers/{id}/placement`)."""
+
+    message_name = "scheduler.explain"
+    message_version = 1
+
+    spec: RequestSpec
+    host: HostName | None = None  # also say why this host was or was not chosen
+    limit: Annotated[int, Field(ge=1, le=100)] = 3  # how many of the best hosts to show
+
+
+class FilterCount(Model):
+    filter: str
+    removed: NonNegInt
+
+
+class HostWeight(Model):
+    """A passing host's rank (0 is best), score, and each weigher's share of the score
+    (its value normalised to [0, 1] times its multiplier)."""
+
+    host: HostName
+    rank: NonNegInt
+    score: float
+    contributions: dict[str, float] = Field(default_factory=dict)
+
+
+class HostVerdict(Model):
+    """One named host: the filter that removed it with the reason, or its weight."""
+
+    host: HostName
+    passed: bool
+    filter: str | None = None
+    reason: str | None = None
+    weight: HostWeight | None = None
+
+
+class ExplainPlacementReply(Message):
+    message_name = "scheduler.explain.reply"
+    message_version = 1
+
+    considered: NonNegInt
+    passed: NonNegInt
+    filters: tuple[FilterCount, ...] = ()  # in the order they run
+    last_filter: str | None = None  # the filter that removed the last hosts
+    summary: str  # the text a NoValidHost would carry
+    best: tuple[HostWeight, ...] = ()
+    host: HostVerdict | None = None

@@ -1,15 +1,19 @@
 """The cached host view: reused while fresh, kept current with what this scheduler
-placed, fetched again after a conflict, and never the reason for a NoValidHost."""
+placed, fetched again after a conflict, never the reason for a NoValidHost, and
+fetched incrementally once the conductor gives a cursor."""
 
 from __future__ import annotations
 
 import random
+from uuid import UUID
 
 from corebus.envelope import RequestContext
+from scheduler.cache import HostStateCache
 from scheduler.config import SchedulerSettings
+from scheduler.host_state import HostState
 from scheduler.service import Scheduler
 from schemas.fit import subtract_claim
-from schemas.messages.conductor_hosts import HostView, HostViewReply
+from schemas.messages.conductor_hosts import HostSnapshot, HostView, HostViewReply
 from schemas.messages.scheduler import SelectDestinations
 from tests.unit.scheduler.builders import host, spec
 from tests.unit.scheduler.fake_conductor import FakeConductor
@@ -59,3 +63,66 @@ async def test_capacity_freed_elsewhere_is_found_before_no_valid_host() -> None:
     second = await sched.select_destinations(CTX, SelectDestinations(spec=spec(memory_mb=2048)))
     assert second.selections[0].primary.host_id == host_id
     assert conductor.views == 2  # the cached view said full; a fresh one said free
+
+
+class CursorConductor(FakeConductor):
+    """Keeps a change log: a view with `changed_since` holds only the hosts changed since
+    that cursor, and the hosts removed since."""
+
+    def __init__(self, *hosts: HostState) -> None:
+        super().__init__(*hosts)
+        self.cursor = 1
+        self.changed: dict[UUID, int] = {h.id: 1 for h in hosts}
+        self.gone: dict[UUID, int] = {}
+        self.asked: list[int | None] = []
+
+    def change(self, state: HostState) -> None:
+        self.cursor += 1
+        self.hosts[state.id], self.usage[state.id] = state.host, state.usage
+        self.changed[state.id] = self.cursor
+
+    def remove(self, host_id: UUID) -> None:
+        self.cursor += 1
+        del self.hosts[host_id], self.usage[host_id]
+        self.gone[host_id] = self.cursor
+
+    async def host_view(self, ctx: RequestContext, req: HostView) -> HostViewReply:
+        self.asked.append(req.changed_since)
+        since = req.changed_since or 0
+        return HostViewReply(
+            hosts=tuple(
+                HostSnapshot(host=self.hosts[i], usage=self.usage[i])
+                for i, at in self.changed.items()
+                if at > since and i in self.hosts
+            ),
+            removed=tuple(i for i, at in self.gone.items() if at > since) if since else (),
+            cursor=self.cursor,
+        )
+
+
+async def test_a_cursor_makes_refreshes_incremental() -> None:
+    a, b, c = host("a"), host("b"), host("c", memory_mb=65536)
+    conductor = CursorConductor(a, b)
+    cache = HostStateCache(conductor)
+
+    await cache.refresh(CTX)
+    conductor.change(c)
+    conductor.remove(a.id)
+    index = await cache.refresh(CTX)
+
+    assert conductor.asked == [None, 1]
+    assert [s.name for s in index.states] == ["b", "c"]
+    assert index.column("free_ram")[index.by_name["c"]] == 65536
+    await cache.refresh(CTX, full=True)
+    assert conductor.asked[-1] is None
+
+
+async def test_a_view_without_a_cursor_replaces_the_whole_view() -> None:
+    conductor = FakeConductor(host("a"), host("b"))
+    cache = HostStateCache(conductor)
+    await cache.refresh(CTX)
+    del conductor.hosts[next(iter(conductor.hosts))]
+
+    index = await cache.refresh(CTX)
+
+    assert [s.name for s in index.states] == ["b"]

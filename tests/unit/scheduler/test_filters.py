@@ -6,17 +6,23 @@ from typing import Any
 
 import pytest
 
+from scheduler.filter_options import FilterOptions
 from scheduler.filters import Filter
 from scheduler.filters.availability_zone import AvailabilityZoneFilter
 from scheduler.filters.compute import ComputeFilter
 from scheduler.filters.hosts import HostsFilter
+from scheduler.filters.io_ops import IoOpsFilter
+from scheduler.filters.num_instances import NumInstancesFilter
 from scheduler.filters.resources import ResourcesFilter
+from scheduler.filters.tenant_isolation import TenantIsolationFilter
 from scheduler.filters.traits import TraitsFilter
 from scheduler.host_state import HostState
+from scheduler.registry import build_filters
 from schemas.messages.scheduler import RequestSpec
 from schemas.placement import HostRole
 from schemas.placement import HostState as Liveness
-from tests.unit.scheduler.builders import host, spec
+from schemas.scheduling import HostFacts
+from tests.unit.scheduler.builders import PROJECT, host, judge, spec
 
 CASES: list[tuple[str, Filter, HostState, RequestSpec, str | None]] = [
     # (case, filter, host, request, None when it passes else a fragment of the reason)
@@ -121,6 +127,37 @@ CASES: list[tuple[str, Filter, HostState, RequestSpec, str | None]] = [
         spec(forbidden_traits=frozenset({"CUSTOM_SLOW"})),
         "forbidden traits CUSTOM_SLOW",
     ),
+    ("io ops below the limit", IoOpsFilter(8), host(facts=HostFacts(io_ops=7)), spec(), None),
+    (
+        "io ops at the limit",
+        IoOpsFilter(8),
+        host(facts=HostFacts(io_ops=8)),
+        spec(),
+        "8 IO operations in flight, at most 8",
+    ),
+    ("instances below the cap", NumInstancesFilter(2), host(usage={"instances": 1}), spec(), None),
+    (
+        "instances at the cap",
+        NumInstancesFilter(2),
+        host(usage={"instances": 2}),
+        spec(),
+        "holds 2 instances, at most 2",
+    ),
+    ("host for anyone", TenantIsolationFilter(), host(), spec(), None),
+    (
+        "host set aside for this project",
+        TenantIsolationFilter(),
+        host(facts=HostFacts(aggregate_metadata={"p": {"filter_tenant_id": f"x, {PROJECT}"}})),
+        spec(),
+        None,
+    ),
+    (
+        "host set aside for another project",
+        TenantIsolationFilter(),
+        host(facts=HostFacts(aggregate_metadata={"p": {"filter_tenant_id_2": "other"}})),
+        spec(),
+        "set aside for other projects",
+    ),
 ]
 
 
@@ -130,7 +167,7 @@ CASES: list[tuple[str, Filter, HostState, RequestSpec, str | None]] = [
 def test_filter(
     flt: Filter, state: HostState, request_spec: RequestSpec, reason: str | None
 ) -> None:
-    verdict = flt.host_passes(state, request_spec)
+    verdict = judge(flt, state, request_spec)
 
     if reason is None:
         assert verdict, verdict.reason
@@ -143,5 +180,14 @@ def test_filter(
 def test_every_filter_has_a_distinct_name() -> None:
     from scheduler.registry import FILTERS
 
-    names: list[Any] = [factory().name for factory in FILTERS.values()]
+    names: list[Any] = [factory(FilterOptions()).name for factory in FILTERS.values()]
     assert names == list(FILTERS)
+
+
+def test_filter_options_reach_the_filters() -> None:
+    options = FilterOptions(max_io_ops_per_host=2, max_instances_per_host=3)
+    io_ops, instances = build_filters(["io_ops", "num_instances"], options)
+
+    assert not judge(io_ops, host(facts=HostFacts(io_ops=2)), spec())
+    assert judge(io_ops, host(facts=HostFacts(io_ops=1)), spec())
+    assert not judge(instances, host(usage={"instances": 3}), spec())

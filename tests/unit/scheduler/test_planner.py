@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from uuid import UUID
 
 import pytest
 
+from scheduler.host_index import HostIndex
 from scheduler.host_state import HostState
 from scheduler.pipeline import Pipeline
 from scheduler.planner import apply_request, plan_instances
@@ -21,8 +21,8 @@ def pipeline(ram: float = 1.0) -> Pipeline:
     return Pipeline(build_filters(["compute", "resources"]), build_weighers({"ram": ram}))
 
 
-def by_id(*hosts: HostState) -> dict[UUID, HostState]:
-    return {h.id: h for h in hosts}
+def by_id(*hosts: HostState) -> HostIndex:
+    return HostIndex(hosts)
 
 
 def test_multi_instance_request_consumes_capacity_as_it_goes() -> None:

@@ -93,8 +93,8 @@ async def test_no_valid_host_names_the_filter_and_places_nothing() -> None:
     assert conductor.plans == []  # nothing was applied: the whole request was planned first
 
 
-def test_settings_refuse_unknown_plugins_and_a_missing_resources_filter() -> None:
+def test_settings_refuse_unknown_plugins_and_repeated_filters() -> None:
     with pytest.raises(ValueError, match="unknown"):
         SchedulerSettings(weighers={"io": 1.0})
-    with pytest.raises(ValueError, match="resources"):
-        SchedulerSettings(filters=("compute",))
+    with pytest.raises(ValueError, match="twice"):
+        SchedulerSettings(filters=("compute", "compute"))

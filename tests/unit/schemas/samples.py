@@ -291,6 +291,17 @@ def _messages() -> list[Message]:
                 ),
             ),
         ),
+        scheduler.ExplainPlacement(spec=SPEC, host="cmp1"),
+        scheduler.ExplainPlacementReply(
+            considered=2,
+            passed=1,
+            filters=(scheduler.FilterCount(filter="resources", removed=1),),
+            summary="2 host(s) considered, 1 passed; hosts removed per filter: resources: 1",
+            best=(scheduler.HostWeight(host="cmp2", rank=0, score=1.0, contributions={"ram": 1.0}),),
+            host=scheduler.HostVerdict(
+                host="cmp1", passed=False, filter="resources", reason="memory_mb: requested"
+            ),
+        ),
         ac.Spawn(
             instance_id=uid(20),
             name="vm1",
