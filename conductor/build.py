@@ -1,9 +1,13 @@
 """The build workflow of one server (architecture.md, "The boot of one server").
 
 Steps, each recorded in the instance row with a deadline the sweep enforces:
-  scheduling  -> the scheduler places it (its plan already wrote the allocations)
-  spawning    -> the chosen host's agent is told to spawn; `instance.spawned` (ingest.py)
-                 makes it ACTIVE, `instance.spawn_failed` comes back here to reschedule.
+  scheduling  -> the scheduler places it (its plan already wrote the allocations), with
+                 its server group's member hosts as they are now (conductor/boot_groups.py)
+  spawning    -> once the volumes it boots from are made, they are attached and its ports
+                 bound on the chosen host (conductor/boot_volumes.py, boot_ports.py), the
+                 network agents told about the ports and the host's agent to spawn;
+                 `instance.spawned` (ingest.py) makes it ACTIVE, `instance.spawn_failed`
+                 comes back here to reschedule (the ports and volumes move along).
 A failed attempt releases its allocations and asks the scheduler again without the hosts
 that failed, up to `max_attempts`; then ERROR with every reason in the fault.
 """
@@ -18,16 +22,21 @@ from uuid import UUID
 
 import asyncpg
 
-from conductor import lifecycle
-from conductor.agents import agent_topic
+from conductor import boot_groups, boot_ports, boot_volumes, lifecycle
+from conductor.agents import Casts, cast_all
 from conductor.db.queries import allocations, images, instance_actions, instances
 from conductor.records import image_from_row
 from corebus.client import Client
 from corebus.envelope import RequestContext
 from schemas.compute import Flavor, ImageLocation, ImageLocationKind
-from schemas.errors import NoValidHost
+from schemas.errors import InvalidInput, NoValidHost
 from schemas.messages.agent_compute import Spawn
-from schemas.messages.scheduler import RequestSpec, SelectDestinations, SelectDestinationsReply
+from schemas.messages.scheduler import (
+    RequestSpec,
+    SelectDestinations,
+    SelectDestinationsReply,
+    Selection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,42 +81,23 @@ class Builds:
             # The deadline sweep retries or fails it; nothing is left BUILDING forever.
             log.exception("build of %s failed; the deadline sweep will settle it", instance_id)
 
+    async def cast(self, casts: Casts, request_id: str | None) -> None:
+        """Send what a committed transaction decided to tell the agents."""
+        if casts:
+            context = RequestContext(request_id=request_id or RequestContext().request_id)
+            await cast_all(self._client, casts, context)
+
     async def _build(self, instance_id: UUID, request_id: str | None) -> None:
         async with self._pool.acquire() as conn:
             row = await instances.get_instance(conn, instance_id)
         if row is None or row["task_state"] != "scheduling":
             return  # deleted, or another conductor took it over
-        spec = RequestSpec.model_validate(row["request_spec"])
         context = RequestContext(request_id=request_id or RequestContext().request_id)
         async with self._pool.acquire() as conn:
             await instance_actions.begin_step(conn, instance_id, "create", SCHEDULE)
-        try:
-            reply = await self._client.call(
-                "scheduler.select_destinations",
-                SelectDestinations(spec=spec),
-                SelectDestinationsReply,
-                timeout=self._schedule_timeout,
-                context=context,
-            )
-        except NoValidHost as exc:
-            async with self._pool.acquire() as conn, conn.transaction():
-                await instance_actions.end_step(
-                    conn,
-                    instance_id,
-                    SCHEDULE,
-                    ok=False,
-                    details=exc.message,
-                    finish_action_too=True,
-                )
-                await lifecycle.fail_build(
-                    conn,
-                    instance_id,
-                    f"No valid host: {exc.message}",
-                    details=_previous(row),
-                    request_id=request_id,
-                )
+        primary = await self._schedule(row, context)
+        if primary is None:
             return
-        primary = reply.selections[0].primary
         async with self._pool.acquire() as conn, conn.transaction():
             moved = await instances.update_state(
                 conn,
@@ -124,6 +114,86 @@ class Builds:
                 return
             await instance_actions.end_step(conn, instance_id, SCHEDULE, ok=True)
             await instance_actions.begin_step(conn, instance_id, "create", SPAWN, host=primary.host)
+        await self._spawn(row, primary, context)
+
+    async def _schedule(self, row: dict[str, Any], context: RequestContext) -> Selection | None:
+        """The host the scheduler placed the instance on; None when there is none (the
+        build failed). A plan refused for its server group (another member took the
+        host meanwhile) is planned again on the group's hosts as they are now."""
+        spec = RequestSpec.model_validate(row["request_spec"])
+        attempt = 1
+        while True:
+            async with self._pool.acquire() as conn:
+                spec = await boot_groups.refreshed(conn, spec)
+            try:
+                reply = await self._client.call(
+                    "scheduler.select_destinations",
+                    SelectDestinations(spec=spec),
+                    SelectDestinationsReply,
+                    timeout=self._schedule_timeout,
+                    context=context,
+                )
+            except NoValidHost as exc:
+                if "server_group" in exc.details and attempt < self._max_attempts:
+                    log.info("scheduling %s again: %s", row["id"], exc.message)
+                    attempt += 1
+                    continue
+                await self._no_valid_host(row, exc, context.request_id)
+                return None
+            return reply.selections[0].primary
+
+    async def _no_valid_host(self, row: dict[str, Any], exc: NoValidHost, request_id: str) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await instance_actions.end_step(
+                conn, row["id"], SCHEDULE, ok=False, details=exc.message, finish_action_too=True
+            )
+            await lifecycle.fail_build(
+                conn,
+                row["id"],
+                f"No valid host: {exc.message}",
+                details=_previous(row),
+                request_id=request_id,
+            )
+
+    async def _spawn(
+        self, row: dict[str, Any], primary: Selection, context: RequestContext
+    ) -> None:
+        """Once the volumes are made: attach them and bind the ports on the host, tell
+        the network agents about the ports, and the host's agent to spawn."""
+        instance_id, host = row["id"], primary.host
+
+        async def still_spawning() -> bool:
+            async with self._pool.acquire() as conn:
+                now = await instances.get_instance(conn, instance_id)
+            return now is not None and now["task_state"] == "spawning" and now["host"] == host
+
+        failure = await boot_volumes.wait_ready(
+            self._pool, instance_id, still_spawning, self._spawn_timeout
+        )
+        if failure is not None and not await still_spawning():
+            return  # deleted, or settled by the deadline sweep, meanwhile
+        try:
+            prepared = None if failure else await self._prepare(row, primary)
+        except InvalidInput as exc:
+            failure = exc.message
+        if failure is not None:
+            reason = f"Block device mapping failed: {failure}"
+            await self.reschedule(instance_id, host, reason, context.request_id, retryable=False)
+            return
+        if prepared is not None:
+            spawn, casts = prepared
+            await cast_all(self._client, [*casts, (host, spawn)], context)
+
+    async def _prepare(self, row: dict[str, Any], primary: Selection) -> tuple[Spawn, Casts] | None:
+        """The Spawn command with the instance's volumes and ports, bound to the host in
+        one transaction; None when the instance is no longer spawning there."""
+        instance_id, host = row["id"], primary.host
+        async with self._pool.acquire() as conn, conn.transaction():
+            now = await instances.get_instance(conn, instance_id, for_update=True)
+            if now is None or now["task_state"] != "spawning" or now["host"] != host:
+                return None  # deleted, or settled by the deadline sweep, meanwhile
+            volumes = await boot_volumes.attach(conn, instance_id, host)
+            ports, casts = await boot_ports.bind(conn, instance_id, host)
             image = await self._image(conn, row["image_id"])
         spawn = Spawn(
             instance_id=instance_id,
@@ -132,8 +202,10 @@ class Builds:
             claim=primary.claim,
             image=image[0] if image else None,
             image_location=image[1] if image else None,
+            ports=ports,
+            volumes=volumes,
         )
-        await self._client.cast(agent_topic(primary.host, spawn), spawn, context=context)
+        return spawn, casts
 
     async def _image(self, conn: Any, image_id: UUID | None) -> tuple[Any, ImageLocation] | None:
         if image_id is None:

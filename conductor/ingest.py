@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from conductor import lifecycle, transitions
+from conductor.agents import Casts
 from conductor.build import SPAWN, Builds
 from conductor.db.queries import facts, instance_actions, instances
 from conductor.db.queries.instance_list import list_on_host
@@ -114,6 +115,7 @@ class FactIngestor:
     async def ingest(self, fact: Fact, request_id: str) -> None:
         """Apply one instance fact unless it is stale or a duplicate."""
         reschedule: InstanceSpawnFailed | None = None
+        cleanup: Casts = []
         async with self._pool.acquire() as conn, conn.transaction():
             if not await facts.accept_fact(conn, "instance", fact.resource_id, fact.host, fact.seq):
                 self.dropped += 1
@@ -126,9 +128,10 @@ class FactIngestor:
                 if row["task_state"] == "spawning":
                     reschedule = fact
             else:
-                await self._apply(conn, row, fact, request_id)
+                cleanup = await self._apply(conn, row, fact, request_id)
             self.applied += 1
         self._on_commit()
+        await self._builds.cast(cleanup, request_id)
         if reschedule is not None:
             await self._builds.reschedule(
                 reschedule.resource_id,
@@ -138,11 +141,18 @@ class FactIngestor:
                 retryable=reschedule.retryable,
             )
 
-    async def _apply(self, conn: Any, row: dict[str, Any], fact: Fact, request_id: str) -> None:
+    async def _apply(self, conn: Any, row: dict[str, Any], fact: Fact, request_id: str) -> Casts:
+        """Apply the fact; the agent commands to cast once committed."""
         instance_id = fact.resource_id
         if isinstance(fact, InstanceDeleted) and row["task_state"] == "deleting":
-            await lifecycle.finish_delete(conn, instance_id, request_id)
-            return
+            return await lifecycle.finish_delete(conn, instance_id, request_id)
+        await self._apply_power_state(conn, row, fact, request_id)
+        return []
+
+    async def _apply_power_state(
+        self, conn: Any, row: dict[str, Any], fact: Fact, request_id: str
+    ) -> None:
+        instance_id = fact.resource_id
         seen = _power_state(fact)
         if seen is None:
             return

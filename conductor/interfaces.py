@@ -16,12 +16,12 @@ from typing import Any
 
 import asyncpg
 
-from conductor import ipam, lifecycle
+from conductor import lifecycle
 from conductor.agents import agent_topic
 from conductor.db.queries import networks, ports
 from conductor.device_records import port_from_row
-from conductor.quota import charge
 from conductor.records import network_from_row, subnet_from_row
+from conductor.server_ports import DEVICE_OWNER, create_server_port
 from conductor.volume_attach import server_for_device_change
 from corebus.client import Client
 from corebus.envelope import RequestContext
@@ -38,35 +38,24 @@ from schemas.messages.conductor_servers import (
 from schemas.network import Port
 
 NETWORK = "node_agent.network"
-DEVICE_OWNER = "compute:nova"
 
 
 async def _new_port(
     conn: Any, req: AttachInterface, server: dict[str, Any], deadline: Any
 ) -> dict[str, Any]:
     assert req.network_id is not None
-    net = await networks.get_network(conn, req.network_id, visible_to=server["project_id"])
-    if net is None:
-        raise NotFound(f"network {req.network_id} not found", network_id=str(req.network_id))
     if len(req.fixed_ips) > 1:
         raise InvalidInput("give at most one fixed IP")
-    await charge(conn, server["project_id"], {"ports": 1})
-    try:
-        return await ports.create_port(
-            conn,
-            network_id=req.network_id,
-            project_id=server["project_id"],
-            device_id=str(server["id"]),
-            device_owner=DEVICE_OWNER,
-            binding_host=server["host"],
-            fixed_ip=req.fixed_ips[0] if req.fixed_ips else None,
-            task_state="attaching",
-            task_deadline=deadline,
-        )
-    except (ports.NoFreeAddress, ports.AddressInUse, ports.NoFreeMac) as exc:
-        raise Conflict(str(exc)) from None
-    except ipam.AddressError as exc:
-        raise InvalidInput(str(exc)) from None
+    return await create_server_port(
+        conn,
+        network_id=req.network_id,
+        server_id=server["id"],
+        project_id=server["project_id"],
+        binding_host=server["host"],
+        fixed_ip=req.fixed_ips[0] if req.fixed_ips else None,
+        task_state="attaching",
+        task_deadline=deadline,
+    )
 
 
 async def _users_port(

@@ -9,12 +9,16 @@ from typing import Any
 from uuid import UUID
 
 from conductor import notify, resize_quota, server_devices
+from conductor.agents import Casts
 from conductor.db.queries import allocations, instance_actions, instances, migrations, quotas
 from conductor.db.types import Connection
 from conductor.records import instance_from_row
 
 # Task states of a build in flight: its domain may not exist yet.
 BUILDING = ("scheduling", "spawning", "networking", "block_device_mapping")
+# How long the storage agent has to delete a volume deleted with its server; past it
+# the volume is error_deleting, which its owner may delete again.
+VOLUME_DELETE_S = 300.0
 
 
 def deadline_in(seconds: float) -> datetime:
@@ -67,18 +71,19 @@ async def fail_build(
     return True
 
 
-async def finish_delete(conn: Connection, instance_id: UUID, request_id: str | None) -> bool:
+async def finish_delete(conn: Connection, instance_id: UUID, request_id: str | None) -> Casts:
     """The instance is gone: free its allocations (its migrations' too) and quota,
-    soft-delete the row."""
+    soft-delete the row, release its ports and volumes. The agent commands that clean
+    up after it (conductor/server_devices.py), for the caller to cast once committed."""
     moving = await migrations.in_progress(conn, instance_id)
     row = await instances.mark_deleted(conn, instance_id)
     if row is None:
-        return False
+        return []
     if moving is not None:  # deleted mid-resize: the larger flavor was counted
         await resize_quota.settle_on(conn, row["project_id"], moving, row["flavor"])
     await migrations.release_all(conn, instance_id)
     await allocations.release(conn, instance_id)
     await quotas.release(conn, row["project_id"], quota_deltas(row))
-    await server_devices.release(conn, instance_id)
+    casts = await server_devices.release(conn, instance_id, deadline_in(VOLUME_DELETE_S))
     await emit(conn, "instance.delete.end", instance_id, request_id)
-    return True
+    return casts

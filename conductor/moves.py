@@ -18,17 +18,15 @@ from uuid import UUID
 import asyncpg
 
 from conductor import lifecycle
-from conductor.agents import agent_topic
+from conductor.agents import Casts, cast_all
 from conductor.db.queries import images, instance_actions
 from conductor.db.types import Connection
 from conductor.records import image_from_row
 from corebus.client import Client
 from corebus.envelope import RequestContext
-from schemas.base import Message
 from schemas.compute import Image, ImageLocation, ImageLocationKind
 from schemas.errors import Conflict
 
-Casts = list[tuple[str, Message]]  # (host, command)
 AfterCommit = Callable[[], Awaitable[None]]
 # what an action's start returns: the work to do once its transaction committed
 Starter = Callable[[Connection, RequestContext, dict[str, Any], Any], Awaitable[AfterCommit]]
@@ -53,8 +51,7 @@ class MoveDeps:
 
     async def cast(self, casts: Casts, request_id: str | None = None) -> None:
         context = RequestContext(request_id=request_id or RequestContext().request_id)
-        for host, command in casts:
-            await self.client.cast(agent_topic(host, command), command, context=context)
+        await cast_all(self.client, casts, context)
 
     async def image(
         self, conn: Connection, image_id: UUID | None

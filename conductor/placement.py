@@ -6,7 +6,9 @@ order, as every claimer), refuses a host whose generation moved since the schedu
 it, re-checks each claim with the shared arithmetic of `schemas.fit` against the usage
 read now, and writes the allocations with `allocations.claim` (generation compare and
 swap), the PCI devices and the NUMA pins. A refused host is reported as a conflict with
-its current generation and usage, so the scheduler retries on refreshed state.
+its current generation and usage, so the scheduler retries on refreshed state. Hard
+server group policies are re-checked first, under the groups' locks
+(conductor/placement_groups.py): a violation refuses the plan with NoValidHost.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from uuid import UUID
 
 import asyncpg
 
+from conductor import placement_groups
 from conductor.db.queries import allocations, host_devices, host_view, providers
 from conductor.db.queries import hosts as host_queries
 from conductor.db.queries.allocations import AllocationRequest
@@ -162,6 +165,7 @@ async def apply_plan(conn: Connection, plan: ApplyPlan) -> ApplyPlanReply:
     generations: list[HostGeneration] = []
     try:
         async with conn.transaction():
+            await placement_groups.check(conn, plan.allocations)
             held = await _already_held(conn, [entry.instance_id for entry in plan.allocations])
             roots = await providers.root_providers(conn, list(by_host), lock=True)
             state = await load_resources(conn, list(roots))

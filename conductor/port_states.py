@@ -86,11 +86,3 @@ async def rollback_detach(conn: Connection, port_id: UUID, request_id: str | Non
     await ports.update_port(conn, port_id, task_state=None, task_deadline=None)
     await _notify(conn, "instance.interface_detach.error", port, request_id)
     return True
-
-
-async def release_instance(conn: Connection, instance_id: UUID) -> int:
-    """The server is gone: its ports go (IPs freed, quota back) or are unbound."""
-    owned = await ports.ports_of_device(conn, str(instance_id), for_update=True)
-    for port in owned:
-        await remove(conn, port)
-    return len(owned)

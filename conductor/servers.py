@@ -14,10 +14,11 @@ from uuid import UUID
 
 import asyncpg
 
-from conductor import lifecycle
-from conductor.agents import agent_topic
+from conductor import boot_groups, boot_ports, boot_volumes, lifecycle
+from conductor.agents import Casts, agent_topic, cast_all
 from conductor.build import Builds
 from conductor.db.queries import (
+    admin_server_groups,
     flavors,
     images,
     instance_actions,
@@ -30,6 +31,8 @@ from conductor.records import flavor_from_row, instance_from_row
 from corebus.client import Client
 from corebus.envelope import RequestContext
 from corebus.service import current_envelope, rpc
+from schemas.block_device import SourceType, boot_device
+from schemas.compute import Flavor
 from schemas.errors import Forbidden, NotFound
 from schemas.flavor_specs import resource_request
 from schemas.instance_state import states_for_status
@@ -44,7 +47,7 @@ from schemas.messages.conductor_servers import (
     ListServers,
     ListServersReply,
 )
-from schemas.messages.scheduler import RequestSpec
+from schemas.messages.scheduler import RequestSpec, ServerGroupHint
 
 
 def identity(ctx: RequestContext) -> tuple[UUID, UUID]:
@@ -82,80 +85,111 @@ class ServerAPI:
     async def create(
         self, ctx: RequestContext, req: CreateServer, key: str | None
     ) -> CreateServerReply:
-        """Create the servers of `req`; the same idempotency `key` again returns the
-        server the first request created."""
-        project_id, user_id = identity(ctx)
+        """Create the servers of `req` with their ports, volumes and group membership,
+        all or nothing; the same idempotency `key` again returns the server the first
+        request created."""
+        project_id, _ = identity(ctx)
         reservation = "r-" + uuid.uuid4().hex[:12]
         async with self._pool.acquire() as conn, conn.transaction():
             if key is not None:
                 existing = await instances.get_by_idempotency_key(conn, project_id, key)
                 if existing is not None:  # the same request again: the same server
                     return CreateServerReply(server_ids=(existing["id"],), reservation_id=key)
-            flavor_row = await flavors.get_flavor(conn, req.flavor_id, project_id=project_id)
-            if flavor_row is None or flavor_row["disabled"]:
-                raise NotFound(f"flavor {req.flavor_id} not found", flavor_id=str(req.flavor_id))
-            if req.image_id is not None and await _active_image(conn, req.image_id) is None:
-                raise NotFound(f"image {req.image_id} not found or not active")
-            flavor = flavor_from_row(flavor_row)
-            count = req.max_count
-            await charge(
-                conn,
-                project_id,
-                {
-                    "instances": count,
-                    "cores": flavor.vcpus * count,
-                    "ram": flavor.memory_mb * count,
-                },
-            )
-            ids = [uuid.uuid4() for _ in range(count)]
-            for n, instance_id in enumerate(ids):
-                spec = RequestSpec(
-                    instance_ids=(instance_id,),
-                    project_id=project_id,
-                    user_id=user_id,
-                    flavor_id=flavor.id,
-                    resources=resource_request(flavor, boots_from_volume=req.image_id is None),
-                    image_id=req.image_id,
-                    availability_zone=req.availability_zone,
-                )
-                name = req.name if count == 1 else f"{req.name}-{n + 1}"
-                await instances.insert_instance(
-                    conn,
-                    instance_id=instance_id,
-                    project_id=project_id,
-                    user_id=user_id,
-                    name=name,
-                    flavor=flavor.model_dump(mode="json"),
-                    flavor_id=flavor.id,
-                    image_id=req.image_id,
-                    task_deadline=lifecycle.deadline_in(self._schedule_timeout),
-                    availability_zone=req.availability_zone,
-                    key_name=req.key_name,
-                    user_data=req.user_data,
-                    config_drive=req.config_drive,
-                    request_spec=spec.model_dump(mode="json"),
-                    idempotency_key=key if n == 0 else None,
-                    description=req.description,
-                    metadata=req.metadata,
-                )
-                await instance_actions.start_action(
-                    conn,
-                    instance_id,
-                    ctx.request_id,
-                    "create",
-                    project_id=project_id,
-                    user_id=user_id,
-                )
-                await lifecycle.emit(conn, "instance.create.start", instance_id, ctx.request_id)
+            ids, casts = await self._create_in(conn, ctx, req, key)
         self._on_commit()
+        await cast_all(self._client, casts, ctx)
         for instance_id in ids:
             self._builds.start(instance_id, ctx.request_id)
         return CreateServerReply(server_ids=tuple(ids), reservation_id=reservation)
+
+    async def _create_in(
+        self, conn: Any, ctx: RequestContext, req: CreateServer, key: str | None
+    ) -> tuple[list[UUID], Casts]:
+        """The create transaction's writes: the instances and what they boot with."""
+        project_id, user_id = identity(ctx)
+        flavor = await _flavor(conn, req, project_id)
+        count = req.max_count
+        nics = await boot_ports.requested_networks(conn, req.networks, project_id)
+        boot_ports.check_count(nics, count)
+        boot_volumes.check_count(req.block_device_mapping, count)
+        await charge(
+            conn,
+            project_id,
+            {"instances": count, "cores": flavor.vcpus * count, "ram": flavor.memory_mb * count},
+        )
+        group = None
+        if req.server_group_id is not None:
+            group = await boot_groups.admit(conn, req.server_group_id, project_id, count)
+        group_ids: list[UUID] = []
+        casts: Casts = []
+        if any(nic.network_id is not None for nic in nics):
+            group_ids, casts = await boot_ports.security_groups(
+                conn, project_id, req.security_groups
+            )
+        ids = [uuid.uuid4() for _ in range(count)]
+        for n, instance_id in enumerate(ids):
+            spec = _spec(req, instance_id, project_id, user_id, flavor, group)
+            await self._insert(conn, ctx, req, spec, n, key if n == 0 else None, flavor)
+            await boot_ports.allocate(conn, instance_id, project_id, nics, group_ids)
+            casts += await boot_volumes.reserve(
+                conn,
+                instance_id,
+                project_id,
+                user_id,
+                req.block_device_mapping,
+                lifecycle.deadline_in(self._action_timeout),
+            )
+        if group is not None:
+            await admin_server_groups.add_members(conn, group.group_id, ids)
+        return ids, casts
+
+    async def _insert(
+        self,
+        conn: Any,
+        ctx: RequestContext,
+        req: CreateServer,
+        spec: RequestSpec,
+        n: int,
+        key: str | None,
+        flavor: Flavor,
+    ) -> None:
+        """The instance row of the `n`th server, its create action and notification."""
+        (instance_id,) = spec.instance_ids
+        assert spec.user_id is not None
+        await instances.insert_instance(
+            conn,
+            instance_id=instance_id,
+            project_id=spec.project_id,
+            user_id=spec.user_id,
+            name=req.name if req.max_count == 1 else f"{req.name}-{n + 1}",
+            flavor=flavor.model_dump(mode="json"),
+            flavor_id=flavor.id,
+            image_id=spec.image_id,
+            task_deadline=lifecycle.deadline_in(self._schedule_timeout),
+            availability_zone=req.availability_zone,
+            key_name=req.key_name,
+            user_data=req.user_data,
+            config_drive=req.config_drive,
+            request_spec=spec.model_dump(mode="json"),
+            idempotency_key=key,
+            description=req.description,
+            metadata=req.metadata,
+        )
+        await instance_actions.start_action(
+            conn,
+            instance_id,
+            ctx.request_id,
+            "create",
+            project_id=spec.project_id,
+            user_id=spec.user_id,
+        )
+        await lifecycle.emit(conn, "instance.create.start", instance_id, ctx.request_id)
 
     @rpc
     async def delete_server(self, ctx: RequestContext, req: DeleteServer) -> Accepted:
         project_id, user_id = identity(ctx)
         destroy_on: list[str] = []
+        cleanup: Casts = []
         async with self._pool.acquire() as conn, conn.transaction():
             row = await self._owned(conn, req.server_id, ctx, for_update=True)
             if row["locked"] and not ctx.is_admin:
@@ -171,7 +205,7 @@ class ServerAPI:
             if row["task_state"] != "deleting":
                 await lifecycle.emit(conn, "instance.delete.start", req.server_id, ctx.request_id)
             if row["host"] is None:  # never placed: nothing on any host to clean up
-                await lifecycle.finish_delete(conn, req.server_id, ctx.request_id)
+                cleanup = await lifecycle.finish_delete(conn, req.server_id, ctx.request_id)
             else:
                 await instances.update_state(
                     conn,
@@ -181,6 +215,7 @@ class ServerAPI:
                 )
                 destroy_on = [row["host"], *await _other_copy(conn, row)]
         self._on_commit()
+        await cast_all(self._client, cleanup, ctx)
         for host in destroy_on:
             destroy = Destroy(instance_id=req.server_id)
             await self._client.cast(agent_topic(host, destroy), destroy, context=ctx)
@@ -239,6 +274,49 @@ async def _other_copy(conn: Any, row: dict[str, Any]) -> list[str]:
         return []
     hosts = {moving["source_host"], moving["dest_host"]} - {row["host"], None}
     return sorted(hosts)
+
+
+async def _flavor(conn: Any, req: CreateServer, project_id: UUID) -> Flavor:
+    """The flavor to create with; its image too must exist (none when booting from a
+    volume: the volume holds the root disk)."""
+    row = await flavors.get_flavor(conn, req.flavor_id, project_id=project_id)
+    if row is None or row["disabled"]:
+        raise NotFound(f"flavor {req.flavor_id} not found", flavor_id=str(req.flavor_id))
+    image_id = _image_of(req)
+    if image_id is not None and await _active_image(conn, image_id) is None:
+        raise NotFound(f"image {image_id} not found or not active")
+    return flavor_from_row(row)
+
+
+def _image_of(req: CreateServer) -> UUID | None:
+    """The image of the root disk: none when it is a volume; the boot mapping's image
+    when it is a local disk made from one and no imageRef was given."""
+    if req.boots_from_volume:
+        return None
+    boot = boot_device(req.block_device_mapping)
+    if req.image_id is None and boot is not None and boot.source_type is SourceType.IMAGE:
+        return boot.uuid
+    return req.image_id
+
+
+def _spec(
+    req: CreateServer,
+    instance_id: UUID,
+    project_id: UUID,
+    user_id: UUID,
+    flavor: Flavor,
+    group: ServerGroupHint | None,
+) -> RequestSpec:
+    return RequestSpec(
+        instance_ids=(instance_id,),
+        project_id=project_id,
+        user_id=user_id,
+        flavor_id=flavor.id,
+        resources=resource_request(flavor, boots_from_volume=req.boots_from_volume),
+        image_id=_image_of(req),
+        availability_zone=req.availability_zone,
+        server_group=group,
+    )
 
 
 async def _active_image(conn: Any, image_id: UUID) -> dict[str, Any] | None:

@@ -56,6 +56,7 @@ class DeadlineSweep:
         """Settle every expired task; how many there were."""
         retry: list[tuple[Any, str | None, str]] = []
         casts: Casts = []
+        cleanup: Casts = []
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await instances.expired_deadlines(conn)
             for row in rows:
@@ -68,7 +69,7 @@ class DeadlineSweep:
                         conn, row["id"], lifecycle.deadline_in(self._interval * 30)
                     )
                 elif row["task_state"] == "deleting":
-                    await lifecycle.finish_delete(conn, row["id"], None)
+                    cleanup += await lifecycle.finish_delete(conn, row["id"], None)
                 elif self._moves is not None and self._moves.owns(row["task_state"]):
                     casts += await self._moves.expire(conn, row)
                 else:
@@ -80,6 +81,7 @@ class DeadlineSweep:
             self._on_commit()
         if self._moves is not None and casts:
             await self._moves.cast(casts)
+        await self._builds.cast(cleanup, None)
         for instance_id, host, what in retry:
             await self._builds.reschedule(instance_id, host, what, None)
         return len(rows)

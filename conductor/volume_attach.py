@@ -20,6 +20,7 @@ import asyncpg
 
 from conductor import lifecycle
 from conductor.agents import agent_topic
+from conductor.boot_volumes import host_connector, volume_connection
 from conductor.db.queries import instances, volumes
 from conductor.device_records import attachment_from_row, rbd_connection
 from conductor.volumes import owned_volume, scope_of
@@ -28,7 +29,6 @@ from corebus.envelope import RequestContext
 from corebus.service import rpc
 from schemas.errors import Conflict, Forbidden, NotFound
 from schemas.messages import agent_devices as agent
-from schemas.messages.agent_compute import VolumeConnection
 from schemas.messages.common import Accepted
 from schemas.messages.conductor_servers import AttachVolume, AttachVolumeReply, DetachVolume
 from schemas.storage import RbdConnection
@@ -80,14 +80,14 @@ class VolumeAttachAPI:
                 "attaching",
                 expected=("reserved",),
                 host=server["host"],
-                connector={"host": server["host"], "platform": "x86_64", "multipath": False},
+                connector=host_connector(server["host"]),
                 connection_info=connection.model_dump(mode="json"),
             )
         if row is None:  # the sweep rolled it back meanwhile
             raise Conflict(f"the attach of volume {req.volume_id} was rolled back")
         command = agent.AttachVolume(
             instance_id=req.server_id,
-            volume=_connection(row, connection, req.device),
+            volume=volume_connection(row, connection, req.device),
         )
         await self._client.cast(agent_topic(server["host"], command), command, context=ctx)
         return AttachVolumeReply(attachment=attachment_from_row(row))
@@ -151,19 +151,7 @@ class VolumeAttachAPI:
         assert row is not None
         connection = RbdConnection.model_validate(row["connection_info"])
         command = agent.DetachVolume(
-            instance_id=req.server_id, volume=_connection(row, connection, row["device"])
+            instance_id=req.server_id, volume=volume_connection(row, connection, row["device"])
         )
         await self._client.cast(agent_topic(server["host"], command), command, context=ctx)
         return Accepted(resource_id=req.volume_id, request_id=ctx.request_id)
-
-
-def _connection(
-    attachment: dict[str, Any], rbd: RbdConnection, device: str | None
-) -> VolumeConnection:
-    return VolumeConnection(
-        volume_id=attachment["volume_id"],
-        attachment_id=attachment["id"],
-        device_name=device,
-        read_only=attachment["attach_mode"] == "ro",
-        rbd=rbd,
-    )

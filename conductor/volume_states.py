@@ -147,21 +147,3 @@ async def rollback_detach(conn: Connection, volume_id: UUID, request_id: str | N
             volume_id=volume_id,
         )
     return True
-
-
-async def release_instance(conn: Connection, instance_id: UUID) -> int:
-    """The server is gone: its attachments end and their volumes are available again
-    (the guest, and with it the host's connection, no longer exists)."""
-    count = 0
-    for attachment in await volumes.attachments_of_instance(conn, instance_id):
-        await volumes.update_attachment(
-            conn, attachment["id"], "detached", expected=volumes.LIVE_ATTACHMENT
-        )
-        await volumes.set_status(
-            conn,
-            attachment["volume_id"],
-            "available",
-            expected=("attaching", "in-use", "detaching"),
-        )
-        count += 1
-    return count

@@ -14,6 +14,7 @@ from corebus.service import rpc
 from node_agent.drivers.errors import DriverError, NotFoundError
 from node_agent.drivers.hypervisor.base import (
     DomainEvent,
+    DomainInfo,
     HypervisorDriver,
     LifecycleEvent,
     PowerAction,
@@ -42,6 +43,7 @@ from schemas.messages.facts import (
     InstanceRebooted,
     InstanceSpawned,
     InstanceSpawnFailed,
+    VolumeAttached,
 )
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,22 @@ def fact_for_event(facts: FactPublisher, event: DomainEvent) -> Fact:
     )
 
 
+def volumes_attached(facts: FactPublisher, req: Spawn, info: DomainInfo) -> list[Fact]:
+    """A volume.attached fact for each volume the spawned domain has, with its device."""
+    devices = {volume.volume_id: volume.device for volume in info.volumes}
+    return [
+        facts.make(
+            VolumeAttached,
+            volume.volume_id,
+            instance_id=req.instance_id,
+            attachment_id=volume.attachment_id,
+            device=devices[volume.volume_id],
+        )
+        for volume in req.volumes
+        if volume.volume_id in devices
+    ]
+
+
 class ComputeService:
     def __init__(self, name: str, compute: ComputeContext) -> None:
         self.name = name
@@ -84,8 +102,12 @@ class ComputeService:
 
     @rpc
     async def spawn(self, ctx: RequestContext, req: Spawn) -> None:
+        """Spawn the domain with its ports and volumes; report instance.spawned (after a
+        volume.attached per volume, so the conductor completes their attachments) or
+        instance.spawn_failed."""
         facts = self._c.facts
         fact: Fact
+        attached: list[Fact] = []
         with self._c.task():
             async with self._c.builds:
                 try:
@@ -104,9 +126,12 @@ class ComputeService:
                         InstanceSpawnFailed, req.instance_id, reason=reason(exc), retryable=True
                     )
                 else:
+                    attached = volumes_attached(facts, req, info)
                     fact = facts.make(
                         InstanceSpawned, req.instance_id, power_state=info.power_state
                     )
+        for volume_fact in attached:
+            await facts.publish(volume_fact)
         await facts.publish(fact)
 
     @rpc

@@ -265,3 +265,32 @@ async def unbind_port(conn: Connection, port_id: UUID) -> dict[str, Any] | None:
 
 async def count_on_network(conn: Connection, network_id: UUID) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM ports WHERE network_id = $1", network_id))
+
+
+async def claim_for_server(
+    conn: Connection, port_id: UUID, *, project_id: UUID, device_id: str, device_owner: str
+) -> dict[str, Any] | None:
+    """Give the project's unbound port to a server being created (no host yet, no
+    task: the build binds it); it is kept, unbound again, when the server goes. None
+    when the port is bound or busy."""
+    row = await conn.fetchrow(
+        "UPDATE ports SET device_id = $3, device_owner = $4, preserve_on_delete = true, "
+        "updated_at = now() WHERE id = $1 AND project_id = $2 AND device_id = '' "
+        "AND task_state IS NULL RETURNING id",
+        port_id,
+        project_id,
+        device_id,
+        device_owner,
+    )
+    return None if row is None else await get_port(conn, port_id)
+
+
+async def bind_to_host(conn: Connection, port_id: UUID, host: str, vif_type: str) -> None:
+    """Bind a server's port to the host its server is being built on (again, when the
+    build moves to another host)."""
+    await conn.execute(
+        "UPDATE ports SET binding_host = $2, binding_vif_type = $3 WHERE id = $1",
+        port_id,
+        host,
+        vif_type,
+    )

@@ -272,3 +272,30 @@ async def attachments_of_instance(conn: Connection, instance_id: UUID) -> list[d
             list(LIVE_ATTACHMENT),
         )
     )
+
+
+async def reserve_boot_attachment(
+    conn: Connection,
+    *,
+    attachment_id: UUID,
+    volume_id: UUID,
+    instance_id: UUID,
+    device: str | None,
+    boot_index: int | None,
+    delete_on_termination: bool,
+) -> dict[str, Any]:
+    """A `reserved` attachment of a volume in a server's block device mapping, made
+    when the server is created and completed when it spawns."""
+    return one(
+        await conn.fetchrow(
+            "INSERT INTO volume_attachments "
+            "(id, volume_id, instance_id, device, boot_index, delete_on_termination) "
+            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+            attachment_id,
+            volume_id,
+            instance_id,
+            device,
+            boot_index,
+            delete_on_termination,
+        )
+    )
