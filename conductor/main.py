@@ -14,18 +14,28 @@ from conductor.actions import ServerActions
 from conductor.api_adapter import ApiAdapter
 from conductor.build import Builds
 from conductor.catalog import Catalog
+from conductor.compute_admin_services import compute_admin_services
 from conductor.db import migrate
 from conductor.db.pool import open_pool
 from conductor.device_services import DeviceServices
+from conductor.event_replay import EventReplay
 from conductor.hosts import HostRegistry
+from conductor.identity_admin import IdentityAdmin
+from conductor.identity_roles import RoleAdmin
 from conductor.ingest import FactIngestor
 from conductor.move_facts import Moves
 from conductor.moves import MoveDeps
+from conductor.network_api_services import network_api_services
 from conductor.networks import NetworkAPI
 from conductor.placement import Placement
 from conductor.relay import OutboxRelay
+from conductor.server_extras import ServerExtras
+from conductor.server_extras_activity import ServerActivity
 from conductor.servers import ServerAPI
 from conductor.status import StatusReporter
+from conductor.storage_api import ImageAPI
+from conductor.storage_api_quotas import VolumeQuotaAPI
+from conductor.storage_api_volumes import BlockStorageAPI
 from conductor.sweep import DeadlineSweep
 from conductor.tokens import TokenAPI
 from corebus.bus import Bus
@@ -102,6 +112,21 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
         *devices.services(),
         TokenAPI(pool, conf.token_ttl_s),
         # gateway-facing APIs (one line per service object; keep this block sorted by area)
+        *network_api_services(pool, client),
+        *compute_admin_services(pool, conf.down_after_s),
+        EventReplay(
+            pool,
+            retention_s=conf.notification_retention_s,
+            retention_count=conf.notification_retention_count,
+            purge_interval_s=conf.notification_purge_interval_s,
+        ),
+        IdentityAdmin(pool),
+        RoleAdmin(pool),
+        ServerExtras(pool, conf.down_after_s),
+        ServerActivity(pool, client, timeout_s=conf.action_timeout_s),
+        ImageAPI(pool),
+        BlockStorageAPI(pool, client, timeout_s=conf.action_timeout_s, on_commit=relay.wake),
+        VolumeQuotaAPI(pool),
         FactIngestor(pool, builds, on_commit=relay.wake, moves=moves),
         DeadlineSweep(
             pool, builds, interval_s=conf.sweep_interval_s, on_commit=relay.wake, moves=moves

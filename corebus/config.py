@@ -59,6 +59,9 @@ class ConductorSettings(Section):
     sweep_interval_s: float = Field(1.0, gt=0)
     image_dir: str = ""  # where image files live (default: $SKYMESH_HOME/images)
     token_ttl_s: float = Field(3600.0, gt=0)  # lifetime of an issued token
+    notification_retention_s: float = Field(86400.0, gt=0)  # replayable event history
+    notification_retention_count: int = Field(100_000, ge=1)  # and at most this many
+    notification_purge_interval_s: float = Field(60.0, gt=0)
 
 
 class GatewaySettings(Section):
@@ -69,6 +72,7 @@ class GatewaySettings(Section):
     max_body_bytes: int = Field(1 << 20, ge=1024)  # JSON bodies; larger gets 413
     token_cache_s: float = Field(5.0, ge=0)  # how long a validated token is trusted
     event_queue_limit: int = Field(1000, ge=1)  # per subscriber, then it is closed
+    event_keepalive_s: float = Field(15.0, gt=0)  # SSE comment / WebSocket ping when idle
     image_dir: str = ""  # the image store: the conductor's image_dir ($SKYMESH_HOME/images)
     image_size_cap: int = Field(1 << 40, ge=1)  # bytes one image upload may have (Glance's cap)
 

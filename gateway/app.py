@@ -2,8 +2,9 @@
 middlewares, and the shared `Gateway` parts.
 
 API modules are listed explicitly (no discovery by scanning); each exports `routes`.
-Modules that need start-up or shutdown work (the event hub) export `on_startup` /
-`on_cleanup` too.
+Modules that need start-up or shutdown work (the event hub) export `on_startup`,
+`on_shutdown` (runs before the server waits for open requests: end long-lived streams
+there) and `on_cleanup` too.
 """
 
 from __future__ import annotations
@@ -25,11 +26,29 @@ API_MODULES: tuple[str, ...] = (
     "gateway.discovery",
     "gateway.identity_tokens",
     "gateway.identity",
+    "gateway.identity_users",
+    "gateway.identity_roles",
     "gateway.compute_servers",
+    "gateway.compute_server_actions",
+    "gateway.compute_server_meta",
+    "gateway.compute_server_devices",
+    "gateway.compute_server_activity",
     "gateway.compute_admin",
+    "gateway.compute_admin_flavor_specs",
+    "gateway.compute_admin_keypairs",
+    "gateway.compute_admin_server_groups",
+    "gateway.compute_admin_quotas",
+    "gateway.compute_admin_services",
+    "gateway.compute_admin_hypervisors",
+    "gateway.compute_admin_aggregates",
     "gateway.network",
+    "gateway.network_ports",
+    "gateway.network_security",
+    "gateway.network_routers",
     "gateway.volume",
+    "gateway.volume_quotas",
     "gateway.image",
+    "gateway.image_data",
     "gateway.events",
     "gateway.openapi",
 )
@@ -58,6 +77,8 @@ def build_app(settings: GatewaySettings, bus: Bus, base_url: str | None = None) 
         add_routes(app, module.routes.routes)
         if hasattr(module, "on_startup"):
             app.on_startup.append(module.on_startup)
+        if hasattr(module, "on_shutdown"):
+            app.on_shutdown.append(module.on_shutdown)
         if hasattr(module, "on_cleanup"):
             app.on_cleanup.append(module.on_cleanup)
     return app

@@ -23,6 +23,7 @@ from corebus.launcher import is_alive
 from schemas.errors import NotFound
 from schemas.messages.conductor_hosts import Heartbeat, RegisterHost, RegisterHostReply
 from schemas.placement import HostRole
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.functional
 
@@ -36,6 +37,7 @@ async def up_env(pg_dsn: str, amqp_url: str, tmp_path: Path) -> AsyncIterator[di
         "SKYMESH_DATABASE__DSN": dsn,
         "SKYMESH_AMQP__URL": amqp_url,
         "SKYMESH_CONDUCTOR__STATUS_LOG_INTERVAL_S": "0.5",
+        "SKYMESH_GATEWAY__PORT": str(free_port()),
     }
     env.pop("SKYMESH_CONFIG", None)
     try:
@@ -89,7 +91,7 @@ async def test_up_detach_boots_the_demo_and_down_stops_everything(
         assert code == 0, out
         assert "applied 0001_initial" in out and "demo server" in out and "ACTIVE" in out
         started = pids(up_env)
-        assert len(started) == 7  # conductor, scheduler, 3 compute, network, storage
+        assert len(started) == 8  # conductor, scheduler, gateway, 3 compute, network, storage
 
         code, out = await run(up_env, "status")
         assert code == 0, out

@@ -92,7 +92,7 @@ def copy_migrations(tmp_path: Path) -> Path:
 
 def next_label(name: str) -> str:
     """The label a migration added after the shipped ones would have."""
-    return f"{len(migrate.discover()) + 1:04d}_{name}"
+    return f"{max(m.version for m in migrate.discover()) + 1:04d}_{name}"
 
 
 def shipped(state: str) -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -17,7 +16,7 @@ import pytest
 
 from conductor.db.admin import drop_database
 from corebus.amqp.admin import create_vhost, delete_vhost, vhost_of, with_vhost
-from tests.conftest import run_sync
+from tests.conftest import free_port, run_sync
 
 
 @dataclass(frozen=True)
@@ -41,13 +40,6 @@ class Deployment:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout)
         assert proc.returncode is not None
         return proc.returncode, out.decode()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

@@ -140,15 +140,18 @@ async def _wait_volume(deployment: Deployment, volume: str, status: str) -> dict
     pytest.fail(f"{volume} never became {status}: {shown['status']}")
 
 
-async def test_openstacksdk_create_wait_delete(deployment: Deployment) -> None:
-    found = exports(deployment)
+async def test_openstacksdk_create_wait_delete(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in exports(deployment).items():
+        monkeypatch.setenv(key, value)  # what a user's shell has after the exports
 
     def scenario() -> tuple[str, bool]:
         import openstack as sdk
 
-        conn = sdk.connect(cloud=found["OS_CLOUD"], config_files=[found["OS_CLIENT_CONFIG_FILE"]])
+        conn = sdk.connect()
         server = conn.create_server(
-            name("sdk"), image="busybox", flavor="m1.tiny", network="private", wait=False
+            name("sdk"), image="busybox", flavor="m1.tiny", network="private", wait=True
         )
         server = conn.compute.wait_for_server(server, status="ACTIVE", wait=60)
         status = server.status
