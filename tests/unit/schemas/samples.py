@@ -297,7 +297,9 @@ def _messages() -> list[Message]:
             passed=1,
             filters=(scheduler.FilterCount(filter="resources", removed=1),),
             summary="2 host(s) considered, 1 passed; hosts removed per filter: resources: 1",
-            best=(scheduler.HostWeight(host="cmp2", rank=0, score=1.0, contributions={"ram": 1.0}),),
+            best=(
+                scheduler.HostWeight(host="cmp2", rank=0, score=1.0, contributions={"ram": 1.0}),
+            ),
             host=scheduler.HostVerdict(
                 host="cmp1", passed=False, filter="resources", reason="memory_mb: requested"
             ),
