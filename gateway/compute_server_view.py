@@ -58,6 +58,15 @@ def addresses(ports: tuple[ServerPort, ...]) -> dict[str, list[dict[str, Any]]]:
                     "OS-EXT-IPS-MAC:mac_addr": port.mac_address,
                 }
             )
+        for floating in port.floating_ips:
+            entries.append(
+                {
+                    "addr": floating,
+                    "version": ipaddress.ip_address(floating).version,
+                    "OS-EXT-IPS:type": "floating",
+                    "OS-EXT-IPS-MAC:mac_addr": port.mac_address,
+                }
+            )
     return found
 
 

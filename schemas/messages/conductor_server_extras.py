@@ -19,7 +19,7 @@ from schemas.instance import Instance, InstanceAction
 from schemas.instance_state import ApiStatus
 from schemas.messages.conductor_servers import ConductorRequest
 from schemas.network import FixedIp
-from schemas.types import HostName, MacAddress, Metadata, MetadataKey, Name
+from schemas.types import HostName, IpAddress, MacAddress, Metadata, MetadataKey, Name
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[^,/]+$")]
 MAX_TAGS = 50  # Nova's limit per server
@@ -45,6 +45,7 @@ class ServerPort(Model):
     mac_address: MacAddress
     status: str = "DOWN"
     fixed_ips: tuple[FixedIp, ...] = ()
+    floating_ips: tuple[IpAddress, ...] = ()  # associated with this port
 
 
 class ServerVolume(Model):
@@ -93,7 +94,7 @@ class FindServers(ConductorRequest):
 
 class FindServersReply(Message):
     message_name = "conductor.find_servers.reply"
-    message_version = 1
+    message_version = 2
 
     servers: tuple[ServerView, ...] = ()
     next_marker: UUID | None = None
@@ -108,7 +109,7 @@ class ShowServer(ConductorRequest):
 
 class ServerViewReply(Message):
     message_name = "conductor.server_view.reply"
-    message_version = 1
+    message_version = 2
 
     view: ServerView
 

@@ -56,7 +56,8 @@ async def marker_exists(conn: Connection, marker: UUID, project_id: UUID | None)
 async def ports_of_instances(
     conn: Connection, instance_ids: Collection[UUID]
 ) -> dict[UUID, list[dict[str, Any]]]:
-    """Each instance's ports (oldest first) with `network_name` and `fixed_ips`."""
+    """Each instance's ports (oldest first) with `network_name`, `fixed_ips` and the
+    `floating_ips` associated with them."""
     rows = await conn.fetch(
         """
         SELECT p.id AS port_id, p.network_id, n.name AS network_name,
@@ -64,7 +65,10 @@ async def ports_of_instances(
                coalesce((SELECT jsonb_agg(jsonb_build_object(
                                  'subnet_id', a.subnet_id, 'ip_address', host(a.ip_address))
                                  ORDER BY a.ip_address)
-                         FROM ip_allocations a WHERE a.port_id = p.id), '[]') AS fixed_ips
+                         FROM ip_allocations a WHERE a.port_id = p.id), '[]') AS fixed_ips,
+               coalesce((SELECT jsonb_agg(host(f.floating_ip_address)
+                                 ORDER BY f.floating_ip_address)
+                         FROM floating_ips f WHERE f.fixed_port_id = p.id), '[]') AS floating_ips
         FROM ports p JOIN networks n ON n.id = p.network_id
         WHERE p.device_id = ANY($1::text[])
         ORDER BY p.created_at, p.id""",

@@ -172,6 +172,12 @@ async def test_a_floating_ip_is_disassociated_when_its_server_goes(cloud: Cloud)
     )
     assert associated.status == 200, associated
     assert associated.body["floatingip"]["fixed_ip_address"] == port["fixed_ips"][0]["ip_address"]
+    address = associated.body["floatingip"]["floating_ip_address"]
+    shown = await cloud.request("GET", f"/compute/v2.1/servers/{server['id']}", cloud.demo)
+    listed = [a for entries in shown.body["server"]["addresses"].values() for a in entries]
+    assert {"addr": address, "OS-EXT-IPS:type": "floating"}.items() <= next(
+        a for a in listed if a["addr"] == address
+    ).items()  # Nova shows the floating IP among the server's addresses
 
     await delete_server(cloud, cloud.demo, server["id"])
     fip = (await cloud.request("GET", path, cloud.demo)).body["floatingip"]
