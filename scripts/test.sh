@@ -22,3 +22,15 @@ trap '.venv/bin/python scripts/cleanup_test_run.py "$SKYMESH_TEST_RUN" || true' 
 workers=${SKYMESH_TEST_WORKERS:-2}
 say "pytest: unit and functional tiers ($workers workers, run $SKYMESH_TEST_RUN)"
 .venv/bin/pytest -p no:cacheprovider -n "$workers" --dist loadfile -q tests/unit tests/functional "$@"
+
+# The integration tier drives the real stack (OVS/OVN daemons, namespaces) as root; the
+# scripts in scripts/stack/ install what is missing and each test run starts and stops
+# its own private daemons.
+if [ "${SKYMESH_SKIP_INTEGRATION:-0}" = 1 ]; then
+    say "integration tier skipped (SKYMESH_SKIP_INTEGRATION=1)"
+    exit 0
+fi
+[ "$(id -u)" = 0 ] || die "the integration tier needs root (network namespaces, OVS); run as root, or set SKYMESH_SKIP_INTEGRATION=1 to skip it knowingly"
+say "integration tier: real OVS/OVN"
+bash scripts/stack/ovn.sh install
+.venv/bin/pytest -p no:cacheprovider -q -m integration tests/integration/network
