@@ -25,6 +25,7 @@ import asyncpg
 from conductor import boot_groups, boot_ports, boot_volumes, lifecycle
 from conductor.agents import Casts, cast_all
 from conductor.db.queries import allocations, images, instance_actions, instances
+from conductor.db.queries import hosts as host_queries
 from conductor.records import image_from_row
 from corebus.client import Client
 from corebus.envelope import RequestContext
@@ -233,6 +234,8 @@ class Builds:
             attempts, failures = await instances.record_build_failure(
                 conn, instance_id, host, reason
             )
+            if host is not None:
+                await host_queries.count_failed_build(conn, host)
             await instance_actions.end_step(conn, instance_id, SPAWN, ok=False, details=reason)
             if not retryable or attempts >= self._max_attempts:
                 reasons = "; ".join(f"{f['host'] or '-'}: {f['reason']}" for f in failures)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from conductor import boot_groups
 from conductor.compute_admin_scope import caller_of
 from conductor.db.queries import admin_quotas, admin_server_groups
 from conductor.db.queries.quotas import UNLIMITED
@@ -48,23 +49,14 @@ def _missing(group_id: UUID) -> NotFound:
 async def join_server_group(
     conn: Connection, project_id: UUID, group_id: UUID, instance_ids: Sequence[UUID]
 ) -> ServerGroupHint:
-    """Make new instances members of the project's group, within the project's
-    `server_group_members` quota (per group, as Nova counts it); the scheduler hint for
-    them. Called by the server create inside its transaction (the instance rows exist)."""
-    row = await admin_server_groups.lock_group(conn, group_id, project_id)
-    if row is None:
+    """Make instances (their rows exist) members of the project's group, admitted as a
+    server create admits them (conductor/boot_groups.py: the per-group member quota and
+    the hint with the members' hosts); NotFound for another project's group."""
+    if await admin_server_groups.get_group(conn, group_id, project_id) is None:
         raise _missing(group_id)
-    limit = await admin_quotas.limit_of(conn, project_id, "server_group_members")
-    if limit != UNLIMITED and len(row["members"]) + len(instance_ids) > limit:
-        raise QuotaExceeded(
-            "Quota exceeded, too many servers in group", resource="server_group_members"
-        )
-    hosts = await admin_server_groups.member_hosts(conn, group_id)
+    hint = await boot_groups.admit(conn, group_id, project_id, len(instance_ids))
     await admin_server_groups.add_members(conn, group_id, instance_ids)
-    group = group_from_row(row)
-    return ServerGroupHint(
-        group_id=group.id, policy=group.policy, rules=group.rules, member_hosts=tuple(hosts)
-    )
+    return hint
 
 
 class ServerGroupAPI:

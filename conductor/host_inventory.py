@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from conductor.db.queries import host_devices, providers
+from conductor.db.queries import aggregates, host_devices, providers
 from conductor.db.queries import hosts as host_queries
 from conductor.db.queries.host_devices import NumaCellRow, PciDeviceRow
 from conductor.db.queries.providers import Inventory
 from conductor.db.types import Connection
+from schemas.aggregate_fit import effective_inventory
 from schemas.numa import NumaCell
 from schemas.pci import PciDevice, PciDeviceStatus
 from schemas.placement import HostInventory, HostUsage, NumaCellUsage
@@ -176,7 +177,9 @@ def build_usage(
 
 async def load_resources(conn: Connection, host_ids: Sequence[UUID]) -> dict[UUID, HostResources]:
     """Inventory and usage of each host, read now (inside the plan apply's transaction,
-    after the root providers are locked, this is what the plan must fit into)."""
+    after the root providers are locked, this is what the plan must fit into). The
+    inventory is the effective one: reshaped by the host's aggregates' ratios and reserved
+    amounts exactly as the scheduler's host state reshapes it."""
     roots = await providers.root_providers(conn, host_ids)
     provider_ids = [root.provider_id for root in roots.values()]
     amounts = await providers.inventories_with_usage(conn, provider_ids)
@@ -184,6 +187,7 @@ async def load_resources(conn: Connection, host_ids: Sequence[UUID]) -> dict[UUI
     devices = await host_devices.pci_devices(conn, list(roots))
     counts = await host_devices.consumer_counts(conn, provider_ids)
     caps = await host_queries.capabilities_of(conn, list(roots))
+    metadata = await aggregates.metadata_by_host(conn, list(roots))
     result = {}
     for host_id, root in roots.items():
         mine = amounts.get(root.provider_id, {})
@@ -191,8 +195,11 @@ async def load_resources(conn: Connection, host_ids: Sequence[UUID]) -> dict[UUI
             host_id=host_id,
             provider_id=root.provider_id,
             generation=root.generation,
-            inventory=build_inventory(
-                mine, cells[host_id], devices[host_id], frozenset(), caps.get(host_id, {})
+            inventory=effective_inventory(
+                build_inventory(
+                    mine, cells[host_id], devices[host_id], frozenset(), caps.get(host_id, {})
+                ),
+                metadata.get(host_id, {}),
             ),
             usage=build_usage(
                 mine, cells[host_id], devices[host_id], counts.get(root.provider_id, 0)

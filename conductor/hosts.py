@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import asyncpg
 
+from conductor.db.queries import host_changes
 from conductor.db.queries import hosts as host_queries
 from conductor.host_inventory import capabilities, save_inventory
 from corebus.envelope import RequestContext
@@ -62,7 +63,8 @@ class HostRegistry:
 
     @rpc
     async def heartbeat(self, ctx: RequestContext, req: Heartbeat) -> None:
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await host_changes.note_back_up(conn, req.name, self._down_after)
             result = await host_queries.heartbeat(conn, req.name, req.incarnation, req.sequence)
         if result == "reregister":
             raise NotFound(f"host {req.name} must register again", host=req.name)

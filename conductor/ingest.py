@@ -19,6 +19,7 @@ from conductor import lifecycle, transitions
 from conductor.agents import Casts
 from conductor.build import SPAWN, Builds
 from conductor.db.queries import facts, instance_actions, instances
+from conductor.db.queries import hosts as host_queries
 from conductor.db.queries.instance_list import list_on_host
 from conductor.move_facts import Moves
 from corebus.envelope import RequestContext
@@ -172,6 +173,8 @@ class FactIngestor:
         }
         if change.event == "instance.create.end":
             updates["launched_at"] = datetime.now(UTC)
+            if row["host"] is not None:
+                await host_queries.reset_failed_builds(conn, row["host"])
             await instance_actions.end_step(
                 conn, instance_id, SPAWN, ok=True, finish_action_too=True
             )

@@ -28,6 +28,7 @@ from conductor.moves import MoveDeps
 from conductor.network_api_services import network_api_services
 from conductor.networks import NetworkAPI
 from conductor.placement import Placement
+from conductor.placement_explain import PlacementExplainer
 from conductor.relay import OutboxRelay
 from conductor.server_extras import ServerExtras
 from conductor.server_extras_activity import ServerActivity
@@ -97,6 +98,7 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
     return [
         HostRegistry(pool, conf.heartbeat_interval_s, conf.down_after_s),
         Placement(pool, conf.down_after_s),
+        PlacementExplainer(pool, client, timeout_s=conf.schedule_timeout_s),
         servers,
         actions,
         catalog,

@@ -1,10 +1,13 @@
-"""The conductor's side of placement: the scheduler's host view and the plan apply.
+"""The conductor's side of placement: the scheduler's host view (read by
+conductor/host_snapshots.py, its change log pruned here) and the plan apply.
 
 A plan is optimistic (made on a host view). `apply_plan` is the single authority: in one
 transaction it locks the root provider of every host the plan touches (provider-id
 order, as every claimer), refuses a host whose generation moved since the scheduler saw
 it, re-checks each claim with the shared arithmetic of `schemas.fit` against the usage
-read now, and writes the allocations with `allocations.claim` (generation compare and
+read now and the inventory as the host's aggregates reshape it (the scheduler's
+`schemas.aggregate_fit.effective_inventory`), the claims of one host consuming capacity
+in turn, and writes the allocations with `allocations.claim` (generation compare and
 swap), the PCI devices and the NUMA pins. A refused host is reported as a conflict with
 its current generation and usage, so the scheduler retries on refreshed state. Hard
 server group policies are re-checked first, under the groups' locks
@@ -14,16 +17,16 @@ server group policies are re-checked first, under the groups' locks
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import timedelta
 from uuid import UUID
 
 import asyncpg
 
 from conductor import placement_groups
-from conductor.db.queries import allocations, host_devices, host_view, providers
-from conductor.db.queries import hosts as host_queries
+from conductor.db.queries import allocations, host_changes, host_devices, providers
 from conductor.db.queries.allocations import AllocationRequest
 from conductor.db.queries.host_devices import NumaPin
 from conductor.db.queries.providers import GenerationConflict
@@ -33,10 +36,9 @@ from conductor.host_inventory import (
     MEMORY_MB,
     VCPU,
     HostResources,
-    build_inventory,
-    build_usage,
     load_resources,
 )
+from conductor.host_snapshots import read_host_view
 from corebus.envelope import RequestContext
 from corebus.service import rpc
 from schemas.claims import Claim, ResourceRequest
@@ -48,12 +50,11 @@ from schemas.messages.conductor_hosts import (
     ApplyPlanReply,
     HostConflict,
     HostGeneration,
-    HostSnapshot,
     HostView,
     HostViewReply,
     PlannedAllocation,
 )
-from schemas.placement import Host, HostInventory, HostUsage
+from schemas.placement import HostInventory, HostUsage
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +62,31 @@ log = logging.getLogger(__name__)
 class Placement:
     name = "conductor"
 
-    def __init__(self, pool: asyncpg.Pool, down_after_s: float) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        down_after_s: float,
+        *,
+        change_retention_s: float = 600.0,
+    ) -> None:
         self._pool = pool
         self._down_after = timedelta(seconds=down_after_s)
+        self._retention = timedelta(seconds=change_retention_s)
+        self._pruned_at = -math.inf
 
     @rpc
     async def host_view(self, ctx: RequestContext, req: HostView) -> HostViewReply:
         async with self._pool.acquire() as conn:
+            await self._prune(conn)
             return await read_host_view(conn, req, self._down_after)
+
+    async def _prune(self, conn: Connection) -> None:
+        """Trim the host change log now and then (a tenth of its retention)."""
+        now = time.monotonic()
+        if now - self._pruned_at < self._retention.total_seconds() / 10:
+            return
+        self._pruned_at = now
+        await host_changes.prune(conn, self._retention)
 
     @rpc
     async def apply_plan(self, ctx: RequestContext, req: ApplyPlan) -> ApplyPlanReply:
@@ -88,59 +106,6 @@ async def release(conn: Connection, instance_id: UUID) -> dict[UUID, int]:
     """Give back everything `instance_id` holds (allocations, PCI devices, NUMA pins),
     bumping the generation of each provider released from; idempotent."""
     return await allocations.release(conn, instance_id)
-
-
-# -- host view -------------------------------------------------------------------------
-
-
-async def read_host_view(conn: Connection, req: HostView, down_after: timedelta) -> HostViewReply:
-    """Every up compute host (enabled ones unless `include_disabled`), from one snapshot.
-    `changed_since` is not tracked yet: the whole view is returned with cursor 0."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        views = await host_view.up_hosts(
-            conn, down_after=down_after, include_disabled=req.include_disabled
-        )
-        if req.host_ids is not None:
-            wanted = set(req.host_ids)
-            views = [view for view in views if view.id in wanted]
-        views = [view for view in views if view.root is not None]
-        ids = [view.id for view in views]
-        devices = await host_devices.pci_devices(conn, ids)
-        caps = await host_queries.capabilities_of(conn, ids)
-        counts = await host_devices.consumer_counts(
-            conn, [view.root_provider_id for view in views if view.root_provider_id]
-        )
-    return HostViewReply(
-        hosts=tuple(_snapshot(view, devices[view.id], caps, counts) for view in views)
-    )
-
-
-def _snapshot(
-    view: host_view.HostView,
-    devices: Sequence[asyncpg.Record],
-    caps: dict[UUID, dict[str, object]],
-    counts: dict[UUID, int],
-) -> HostSnapshot:
-    root = view.root
-    assert root is not None
-    cells = [asdict(cell) for cell in view.numa_cells]
-    inventory = build_inventory(
-        root.inventories, cells, devices, view.traits, caps.get(view.id, {})
-    )
-    return HostSnapshot(
-        host=Host(
-            id=view.id,
-            name=view.name,
-            roles=frozenset(view.roles),
-            availability_zone=view.availability_zone or "nova",
-            aggregates=frozenset(view.aggregates),
-            disabled=not view.enabled,
-            generation=root.generation,
-            inventory=inventory,
-            last_heartbeat_at=view.last_heartbeat_at,
-        ),
-        usage=build_usage(root.inventories, cells, devices, counts.get(root.id, 0)),
-    )
 
 
 # -- plan apply --------------------------------------------------------------------------

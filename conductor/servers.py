@@ -107,7 +107,7 @@ class ServerAPI:
     ) -> tuple[list[UUID], Casts]:
         """The create transaction's writes: the instances and what they boot with."""
         project_id, user_id = identity(ctx)
-        flavor = await _flavor(conn, req, project_id)
+        flavor, image_properties = await _flavor(conn, req, project_id)
         count = req.max_count
         nics = await boot_ports.requested_networks(conn, req.networks, project_id)
         boot_ports.check_count(nics, count)
@@ -128,7 +128,7 @@ class ServerAPI:
             )
         ids = [uuid.uuid4() for _ in range(count)]
         for n, instance_id in enumerate(ids):
-            spec = _spec(req, instance_id, project_id, user_id, flavor, group)
+            spec = _spec(req, instance_id, (project_id, user_id), flavor, image_properties, group)
             await self._insert(conn, ctx, req, spec, n, key if n == 0 else None, flavor)
             await boot_ports.allocate(conn, instance_id, project_id, nics, group_ids)
             casts += await boot_volumes.reserve(
@@ -276,16 +276,21 @@ async def _other_copy(conn: Any, row: dict[str, Any]) -> list[str]:
     return sorted(hosts)
 
 
-async def _flavor(conn: Any, req: CreateServer, project_id: UUID) -> Flavor:
-    """The flavor to create with; its image too must exist (none when booting from a
-    volume: the volume holds the root disk)."""
+async def _flavor(conn: Any, req: CreateServer, project_id: UUID) -> tuple[Flavor, dict[str, str]]:
+    """The flavor to create with and the properties of its image, which must exist (none
+    when booting from a volume: the volume holds the root disk). The properties go to
+    the scheduler (image architecture, hypervisor type and version)."""
     row = await flavors.get_flavor(conn, req.flavor_id, project_id=project_id)
     if row is None or row["disabled"]:
         raise NotFound(f"flavor {req.flavor_id} not found", flavor_id=str(req.flavor_id))
     image_id = _image_of(req)
-    if image_id is not None and await _active_image(conn, image_id) is None:
+    if image_id is None:
+        return flavor_from_row(row), {}
+    image = await _active_image(conn, image_id)
+    if image is None:
         raise NotFound(f"image {image_id} not found or not active")
-    return flavor_from_row(row)
+    properties = image["properties"] or {}
+    return flavor_from_row(row), {key: str(value) for key, value in properties.items()}
 
 
 def _image_of(req: CreateServer) -> UUID | None:
@@ -302,11 +307,14 @@ def _image_of(req: CreateServer) -> UUID | None:
 def _spec(
     req: CreateServer,
     instance_id: UUID,
-    project_id: UUID,
-    user_id: UUID,
+    owner: tuple[UUID, UUID],
     flavor: Flavor,
+    image_properties: dict[str, str],
     group: ServerGroupHint | None,
 ) -> RequestSpec:
+    """What the scheduler needs to place one of the servers (the flavor's extra specs
+    and the image's properties included, for the capability and image filters)."""
+    project_id, user_id = owner
     return RequestSpec(
         instance_ids=(instance_id,),
         project_id=project_id,
@@ -314,6 +322,8 @@ def _spec(
         flavor_id=flavor.id,
         resources=resource_request(flavor, boots_from_volume=req.boots_from_volume),
         image_id=_image_of(req),
+        image_properties=image_properties,
+        flavor_extra_specs=dict(flavor.extra_specs),
         availability_zone=req.availability_zone,
         server_group=group,
     )

@@ -50,6 +50,7 @@ API_MODULES: tuple[str, ...] = (
     "gateway.image",
     "gateway.image_data",
     "gateway.events",
+    "gateway.placement",
     "gateway.openapi",
 )
 

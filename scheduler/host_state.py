@@ -46,8 +46,8 @@ class HostState:
 
     @classmethod
     def of(cls, snapshot: HostSnapshot) -> HostState:
-        """A host as the conductor's view reports it (no facts yet: see schemas.scheduling)."""
-        return cls(snapshot.host, snapshot.usage)
+        """A host as the conductor's view reports it, with its facts when it sent them."""
+        return cls(snapshot.host, snapshot.usage, snapshot.facts or NO_FACTS)
 
     @property
     def id(self) -> UUID:

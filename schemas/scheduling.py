@@ -2,8 +2,8 @@
 aggregates, its hypervisor version and CPU architecture, extra capabilities, and the
 work in flight on it (IO operations, builds that failed there recently).
 
-Not yet part of any message: the conductor's host view sends Host and HostUsage only,
-so these default to "unknown / none" until `HostSnapshot` carries them.
+The conductor's host view sends them with each host (`HostSnapshot.facts`, reply
+version 2); a host without them is planned on as "unknown / none".
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from schemas.messages import (
     conductor_identity_admin,
     conductor_network_api,
     conductor_networks,
+    conductor_placement,
     conductor_server_extras,
     conductor_servers,
     conductor_storage_api,
@@ -35,6 +36,7 @@ from schemas.messages import (
 MODULES = (
     common,
     conductor_servers,
+    conductor_placement,
     conductor_volumes,
     conductor_actions,
     conductor_catalog,

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from schemas.base import Message, Model
 from schemas.claims import Claim
 from schemas.placement import Host, HostInventory, HostRole, HostUsage
+from schemas.scheduling import HostFacts
 from schemas.types import Generation, HostName, NonNegInt
 
 
@@ -88,13 +89,21 @@ class HostView(Message):
 
 
 class HostSnapshot(Model):
+    """A host, its usage, and its scheduling facts (None from a version 1 conductor)."""
+
     host: Host
     usage: HostUsage
+    facts: HostFacts | None = None
 
 
 class HostViewReply(Message):
+    """Hosts with their state; with `changed_since`, only the hosts changed since, and
+    `removed` those gone from the view (down, deleted, or disabled when not asked for).
+    `cursor` is what to ask `changed_since` next; 0 when this reply is a whole view that
+    cannot be continued (the next request must ask for a whole view)."""
+
     message_name = "conductor.host_view.reply"
-    message_version = 1
+    message_version = 2  # 2: HostSnapshot.facts
 
     hosts: tuple[HostSnapshot, ...] = ()
     removed: tuple[UUID, ...] = ()

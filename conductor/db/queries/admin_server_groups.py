@@ -105,17 +105,6 @@ async def lock_group(
     return None if found is None else await get_group(conn, group_id, project_id)
 
 
-async def member_hosts(conn: Connection, group_id: UUID) -> list[str]:
-    """The hosts the group's live members are on, by name."""
-    rows = await conn.fetch(
-        "SELECT DISTINCT i.host FROM server_group_members m JOIN instances i "
-        "ON i.id = m.instance_id WHERE m.group_id = $1 AND NOT i.deleted "
-        "AND i.host IS NOT NULL ORDER BY i.host",
-        group_id,
-    )
-    return [row["host"] for row in rows]
-
-
 async def add_members(conn: Connection, group_id: UUID, instance_ids: Sequence[UUID]) -> None:
     await conn.executemany(
         "INSERT INTO server_group_members (group_id, instance_id) VALUES ($1, $2)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -73,3 +73,20 @@ async def remove_host(conn: Connection, aggregate_id: UUID, host_name: str) -> b
 
 async def delete_aggregate(conn: Connection, aggregate_id: UUID) -> bool:
     return affected(await conn.execute("DELETE FROM aggregates WHERE id = $1", aggregate_id)) == 1
+
+
+async def metadata_by_host(
+    conn: Connection, host_ids: Sequence[UUID]
+) -> dict[UUID, dict[str, dict[str, str]]]:
+    """{host: {aggregate name: its metadata as strings}} for hosts in an aggregate: what
+    `schemas.aggregate_fit.effective_inventory` reshapes their inventory with."""
+    rows = await conn.fetch(
+        "SELECT ah.host_id, a.name, a.metadata FROM aggregate_hosts ah "
+        "JOIN aggregates a ON a.id = ah.aggregate_id WHERE ah.host_id = ANY($1)",
+        list(host_ids),
+    )
+    found: dict[UUID, dict[str, dict[str, str]]] = {}
+    for row in rows:
+        meta = {key: str(value) for key, value in row["metadata"].items()}
+        found.setdefault(row["host_id"], {})[row["name"]] = meta
+    return found

@@ -60,6 +60,9 @@ class HostView:
     num_instances: int
     traits: frozenset[str]
     aggregates: dict[str, dict[str, str]]  # name -> metadata
+    capabilities: dict[str, Any]
+    io_ops: int  # instances here with a task in flight
+    failed_builds: int  # builds failed here since the last one that succeeded
     providers: dict[UUID, ProviderView] = field(default_factory=dict)
     pci_pools: list[PciPool] = field(default_factory=list)
     numa_cells: list[NumaCellView] = field(default_factory=list)
@@ -82,6 +85,9 @@ SELECT h.id, h.name, h.roles, h.enabled, h.last_heartbeat_at,
         WHERE rp.host_id = h.id AND rp.parent_provider_id IS NULL) AS root_provider_id,
        (SELECT count(*) FROM instances i WHERE i.host = h.name AND NOT i.deleted)
            AS num_instances,
+       (SELECT count(*) FROM instances i WHERE i.host = h.name AND NOT i.deleted
+        AND i.task_state IS NOT NULL) AS io_ops,
+       h.capabilities, h.failed_builds,
        ARRAY(SELECT t.trait FROM host_traits t WHERE t.host_id = h.id) AS traits,
        coalesce((SELECT jsonb_object_agg(a.name, a.metadata) FROM aggregate_hosts ah
                  JOIN aggregates a ON a.id = ah.aggregate_id WHERE ah.host_id = h.id),
@@ -91,6 +97,7 @@ WHERE 'compute' = ANY(h.roles) AND NOT h.forced_down
   AND h.last_heartbeat_at > now() - $1::interval
   AND ($2 OR h.enabled)
   AND ($3::text[] IS NULL OR h.name = ANY($3))
+  AND ($4::uuid[] IS NULL OR h.id = ANY($4))
 ORDER BY h.name"""
 
 _PROVIDERS = """
@@ -143,26 +150,32 @@ async def up_hosts(
     conn: Connection,
     *,
     names: Sequence[str] | None = None,
+    ids: Sequence[UUID] | None = None,
     down_after: timedelta = DOWN_AFTER,
     include_disabled: bool = False,
 ) -> list[HostView]:
-    """The compute hosts a scheduler may place on (optionally only `names`), by name,
-    read from one snapshot (a read-only repeatable-read transaction unless the caller
-    already runs one)."""
+    """The compute hosts a scheduler may place on (optionally only `names` or `ids`),
+    by name, read from one snapshot (a read-only repeatable-read transaction unless the
+    caller already runs one)."""
     if conn.is_in_transaction():
-        return await _read(conn, names, down_after, include_disabled)
+        return await _read(conn, names, ids, down_after, include_disabled)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        return await _read(conn, names, down_after, include_disabled)
+        return await _read(conn, names, ids, down_after, include_disabled)
 
 
 async def _read(
     conn: Connection,
     names: Sequence[str] | None,
+    ids: Sequence[UUID] | None,
     down_after: timedelta,
     include_disabled: bool,
 ) -> list[HostView]:
     hosts = await conn.fetch(
-        _HOSTS, down_after, include_disabled, None if names is None else list(names)
+        _HOSTS,
+        down_after,
+        include_disabled,
+        None if names is None else list(names),
+        None if ids is None else list(ids),
     )
     ids = [row["id"] for row in hosts]
     providers = _providers(await conn.fetch(_PROVIDERS, ids))
@@ -194,6 +207,9 @@ async def _read(
             num_instances=row["num_instances"],
             traits=frozenset(row["traits"]),
             aggregates=row["aggregates"],
+            capabilities=row["capabilities"],
+            io_ops=row["io_ops"],
+            failed_builds=row["failed_builds"],
             providers=providers.get(row["id"], {}),
             pci_pools=pci.get(row["id"], []),
             numa_cells=numa.get(row["id"], []),

@@ -183,3 +183,15 @@ async def capabilities_of(conn: Connection, host_ids: Sequence[UUID]) -> dict[UU
     """{host: the capabilities its agent registered with}."""
     rows = await conn.fetch("SELECT id, capabilities FROM hosts WHERE id = ANY($1)", list(host_ids))
     return {row["id"]: dict(row["capabilities"] or {}) for row in rows}
+
+
+async def count_failed_build(conn: Connection, name: str) -> None:
+    """One more build failed on host `name` (the build failure weigher sinks it)."""
+    await conn.execute("UPDATE hosts SET failed_builds = failed_builds + 1 WHERE name = $1", name)
+
+
+async def reset_failed_builds(conn: Connection, name: str) -> None:
+    """A build succeeded on host `name`: its earlier failures no longer count."""
+    await conn.execute(
+        "UPDATE hosts SET failed_builds = 0 WHERE name = $1 AND failed_builds > 0", name
+    )

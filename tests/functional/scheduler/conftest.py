@@ -15,12 +15,10 @@ import pytest
 from conductor.db.admin import create_database, drop_database
 from conductor.db.migrate import upgrade
 from conductor.db.pool import open_pool
-from conductor.hosts import HostRegistry
-from conductor.placement import Placement
 from corebus.client import Client
 from corebus.config import DatabaseSettings
 from corebus.memory import InMemoryBus
-from corebus.service import ServiceRunner
+from tests.functional.scheduler.mesh import conductor_bus
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +46,8 @@ async def pool(placement_dsn: str) -> AsyncIterator[asyncpg.Pool]:
 @pytest.fixture
 async def bus(pool: asyncpg.Pool) -> AsyncIterator[InMemoryBus]:
     """The bus with a conductor (registry and placement) serving on it."""
-    memory = InMemoryBus()
-    await memory.start()
-    runner = ServiceRunner(
-        memory, [HostRegistry(pool, 10.0, 60.0), Placement(pool, down_after_s=60.0)]
-    )
-    await runner.start()
-    try:
+    async with conductor_bus(pool) as memory:
         yield memory
-    finally:
-        await runner.stop()
-        await memory.close()
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ functional tests."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -10,11 +12,31 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from conductor.db.queries import identity, instances
+from conductor.hosts import HostRegistry
+from conductor.placement import Placement
 from corebus.client import Client
+from corebus.memory import InMemoryBus
+from corebus.service import ServiceRunner
 from schemas.claims import ResourceRequest
 from schemas.messages.conductor_hosts import RegisterHost, RegisterHostReply
 from schemas.messages.scheduler import RequestSpec
 from schemas.placement import HostInventory, HostRole
+
+
+@asynccontextmanager
+async def conductor_bus(pool: asyncpg.Pool) -> AsyncIterator[InMemoryBus]:
+    """An in-memory bus with a conductor (host registry and placement) serving on it."""
+    memory = InMemoryBus()
+    await memory.start()
+    runner = ServiceRunner(
+        memory, [HostRegistry(pool, 10.0, 60.0), Placement(pool, down_after_s=60.0)]
+    )
+    await runner.start()
+    try:
+        yield memory
+    finally:
+        await runner.stop()
+        await memory.close()
 
 
 def zone() -> str:

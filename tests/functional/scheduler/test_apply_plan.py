@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from conductor.db.queries import allocations
+from conductor.db.queries import aggregates, allocations
 from conductor.placement import release
 from corebus.client import Client
 from schemas.claims import Claim, NumaCellClaim, PciClaim
@@ -203,3 +203,36 @@ async def test_pci_devices_and_numa_pins_are_written_and_released(
     assert "pci: device 0000:af:00.0 is not free" in conflict.reason
     assert after == released[next(iter(released))] > current
     assert freed == HostUsage()
+
+
+@pytest.mark.parametrize(
+    ("host_ratio", "aggregate_ratio", "fits"),
+    [(1.0, "4.0", True), (4.0, "1.0", False)],
+)
+async def test_claims_are_checked_against_the_aggregate_s_ratio(
+    client: Client, pool: asyncpg.Pool, host_ratio: float, aggregate_ratio: str, fits: bool
+) -> None:
+    """The scheduler plans on the inventory its aggregates reshape; the apply re-checks
+    on the same one (a higher ratio lets the plan in, a lower one keeps it out)."""
+    name = f"cmp-{uuid4().hex[:8]}"
+    two_cpus = HostInventory(vcpus=2, memory_mb=4096, disk_gb=40, cpu_allocation_ratio=host_ratio)
+    registered = await register(client, name, two_cpus, zone())
+    async with pool.acquire() as conn:
+        made = await aggregates.create_aggregate(
+            conn, f"agg-{uuid4().hex[:6]}", {"cpu_allocation_ratio": aggregate_ratio}
+        )
+        await aggregates.add_host(conn, made["id"], name)
+    _, (a, b) = await new_instances(pool, 2)
+    both = Claim(vcpus=2, memory_mb=512)  # 4 vCPUs of 2, each fitting on its own
+
+    reply = await apply(
+        client,
+        plan(
+            [(a, registered.host_id, both), (b, registered.host_id, both)],
+            {registered.host_id: registered.generation},
+        ),
+    )
+
+    assert (set(reply.applied) == {a, b}) is fits
+    if not fits:
+        assert "vcpus" in reply.conflicts[0].reason

@@ -15,6 +15,7 @@ from scheduler.service import Scheduler
 from schemas.fit import subtract_claim
 from schemas.messages.conductor_hosts import HostSnapshot, HostView, HostViewReply
 from schemas.messages.scheduler import SelectDestinations
+from schemas.scheduling import NO_FACTS, HostFacts
 from tests.unit.scheduler.builders import host, spec
 from tests.unit.scheduler.fake_conductor import FakeConductor
 
@@ -126,3 +127,15 @@ async def test_a_view_without_a_cursor_replaces_the_whole_view() -> None:
     index = await cache.refresh(CTX)
 
     assert [s.name for s in index.states] == ["b"]
+
+
+def test_a_snapshot_s_facts_reach_the_host_state() -> None:
+    facts = HostFacts(aggregate_metadata={"slow": {"cpu_allocation_ratio": "2.0"}}, io_ops=3)
+    reported = host("a", vcpus=4, inventory={"cpu_allocation_ratio": 16.0})
+
+    state = HostState.of(HostSnapshot(host=reported.host, usage=reported.usage, facts=facts))
+    without = HostState.of(HostSnapshot(host=reported.host, usage=reported.usage))
+
+    assert state.facts == facts
+    assert state.inventory.cpu_allocation_ratio == 2.0  # the aggregate's, not the host's
+    assert without.facts == NO_FACTS and without.inventory.cpu_allocation_ratio == 16.0

@@ -19,6 +19,7 @@ from schemas.messages import (
     conductor_catalog,
     conductor_hosts,
     conductor_networks,
+    conductor_placement,
     conductor_servers,
     conductor_volumes,
     facts,
@@ -32,6 +33,7 @@ from schemas.numa import NumaCell
 from schemas.pci import PciDevice, PciDeviceType
 from schemas.placement import Host, HostInventory, HostRole, HostUsage
 from schemas.router import FloatingIp, Router, RouterInterface
+from schemas.scheduling import HostFacts
 from schemas.security_group import Direction, SecurityGroup, SecurityGroupRule
 from schemas.server_group import ServerGroupPolicy
 from schemas.storage import RbdConnection, Volume, VolumeAttachment
@@ -194,6 +196,26 @@ FACT = {"host": "cmp1", "resource_id": uid(20), "seq": 7, "observed_at": NOW}
 NOTE = {"message_id": uid(70), "publisher_id": "conductor:c1", "timestamp": NOW, "sequence": 5}
 
 
+FACTS = HostFacts(
+    aggregate_metadata={"fast": {"cpu_allocation_ratio": "2.0"}},
+    hypervisor_version=8002000,
+    cpu_arch="x86_64",
+    capabilities={"rack": "r1"},
+    io_ops=1,
+    failed_builds=2,
+)
+EXPLANATION = scheduler.ExplainPlacementReply(
+    considered=2,
+    passed=1,
+    filters=(scheduler.FilterCount(filter="resources", removed=1),),
+    summary="2 host(s) considered, 1 passed; hosts removed per filter: resources: 1",
+    best=(scheduler.HostWeight(host="cmp2", rank=0, score=1.0, contributions={"ram": 1.0}),),
+    host=scheduler.HostVerdict(
+        host="cmp1", passed=False, filter="resources", reason="memory_mb: requested"
+    ),
+)
+
+
 def _messages() -> list[Message]:
     cs, ca, ch = conductor_servers, conductor_actions, conductor_hosts
     ac, ad, an, st = agent_compute, agent_devices, agent_network, agent_storage
@@ -247,7 +269,11 @@ def _messages() -> list[Message]:
             ),
         ),
         ch.HostView(changed_since=4),
-        ch.HostViewReply(hosts=(ch.HostSnapshot(host=HOST, usage=USAGE),), cursor=5),
+        ch.HostViewReply(
+            hosts=(ch.HostSnapshot(host=HOST, usage=USAGE, facts=FACTS),),
+            removed=(uid(59),),
+            cursor=5,
+        ),
         ch.RegisterHost(
             name="cmp1",
             incarnation=uid(51),
@@ -292,17 +318,10 @@ def _messages() -> list[Message]:
             ),
         ),
         scheduler.ExplainPlacement(spec=SPEC, host="cmp1"),
-        scheduler.ExplainPlacementReply(
-            considered=2,
-            passed=1,
-            filters=(scheduler.FilterCount(filter="resources", removed=1),),
-            summary="2 host(s) considered, 1 passed; hosts removed per filter: resources: 1",
-            best=(
-                scheduler.HostWeight(host="cmp2", rank=0, score=1.0, contributions={"ram": 1.0}),
-            ),
-            host=scheduler.HostVerdict(
-                host="cmp1", passed=False, filter="resources", reason="memory_mb: requested"
-            ),
+        EXPLANATION,
+        conductor_placement.ExplainServerPlacement(server_id=uid(20), host="cmp1", limit=5),
+        conductor_placement.ExplainServerPlacementReply(
+            server_id=uid(20), current_host="cmp2", explanation=EXPLANATION
         ),
         ac.Spawn(
             instance_id=uid(20),
