@@ -30,7 +30,8 @@ if [ "${SKYMESH_SKIP_INTEGRATION:-0}" = 1 ]; then
     say "integration tier skipped (SKYMESH_SKIP_INTEGRATION=1)"
     exit 0
 fi
-[ "$(id -u)" = 0 ] || die "the integration tier needs root (network namespaces, OVS); run as root, or set SKYMESH_SKIP_INTEGRATION=1 to skip it knowingly"
-say "integration tier: real OVS/OVN"
+[ "$(id -u)" = 0 ] || die "the integration tier needs root (network namespaces, OVS, libvirtd); run as root, or set SKYMESH_SKIP_INTEGRATION=1 to skip it knowingly"
+say "integration tier: real OVS/OVN and libvirt/QEMU guests"
 bash scripts/stack/ovn.sh install
-.venv/bin/pytest -p no:cacheprovider -q -m integration tests/integration/network
+bash scripts/stack/libvirt.sh install
+.venv/bin/pytest -p no:cacheprovider -n "$workers" --dist loadfile -q -m integration tests/integration

@@ -37,6 +37,8 @@ EXPECTED_TABLES = {
     "aggregates",
     "aggregate_hosts",
     "host_traits",
+    "host_changes",
+    "host_change_horizon",
     "resource_providers",
     "inventories",
     "allocations",
