@@ -115,13 +115,7 @@ async def unassign_role(conn: Connection, user_id: UUID, project_id: UUID, role:
 
 async def roles_for(conn: Connection, user_id: UUID, project_id: UUID) -> list[str]:
     """Names of the roles `user_id` holds on `project_id`, sorted."""
-    rows = await conn.fetch(
-        "SELECT r.name FROM role_assignments ra JOIN roles r ON r.id = ra.role_id "
-        "WHERE ra.user_id = $1 AND ra.project_id = $2 ORDER BY r.name",
-        user_id,
-        project_id,
-    )
-    return [row["name"] for row in rows]
+    return [role["name"] for role in await role_refs(conn, user_id, project_id)]
 
 
 async def role_refs(conn: Connection, user_id: UUID, project_id: UUID) -> list[dict[str, Any]]:
