@@ -15,6 +15,7 @@ import asyncio
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 from corebus.amqp.admin import AdminUnavailable, create_vhost, delete_vhost, vhost_of
@@ -23,6 +24,7 @@ from corebus.client import Client, wait_until_answers
 from corebus.config import Settings
 from corebus.launcher import Launcher, ProcessSpec, err, recorded, run_dir, stop_recorded
 from corebus.transport import make_bus
+from corebus.up_stacks import Choice, Stack, StackError, forget, remember, remembered, stack_for
 from gateway.clouds import write_clouds_yaml
 from gateway.readiness import wait_for_gateway
 from schemas.errors import SkymeshError
@@ -60,7 +62,22 @@ def register(commands: Any) -> None:
     status.set_defaults(func=run_status)
 
 
-def services(args: argparse.Namespace) -> list[ProcessSpec]:
+def choices(args: argparse.Namespace) -> list[Choice]:
+    """The driver choices of this `up` that need a stack of real components."""
+    picked = [
+        Choice("hypervisor", args.hypervisor),
+        Choice("network", args.network),
+        Choice("storage", args.storage),
+    ]
+    return [c for c in picked if c.driver not in ("fake", "test")]
+
+
+def _stack_args(stacks: list[Stack], role: str, host: str) -> tuple[str, ...]:
+    return tuple(arg for stack in stacks for arg in stack.agent_args(role, host))
+
+
+def services(args: argparse.Namespace, stacks: list[Stack] | None = None) -> list[ProcessSpec]:
+    stacks = stacks or []
     drivers = (
         "--hypervisor",
         args.hypervisor,
@@ -78,24 +95,34 @@ def services(args: argparse.Namespace) -> list[ProcessSpec]:
     for n in range(1, args.computes + 1):
         specs.append(
             ProcessSpec(
-                f"compute-{n}", ("agent", "--host", f"compute-{n}", "--roles", "compute", *drivers)
+                f"compute-{n}",
+                (
+                    "agent",
+                    *("--host", f"compute-{n}", "--roles", "compute", *drivers),
+                    *_stack_args(stacks, "compute", f"compute-{n}"),
+                ),
             )
         )
-    specs.append(
-        ProcessSpec("network-1", ("agent", "--host", "network-1", "--roles", "network", *drivers))
-    )
-    specs.append(
-        ProcessSpec("storage-1", ("agent", "--host", "storage-1", "--roles", "storage", *drivers))
-    )
+    for role in ("network", "storage"):
+        host = f"{role}-1"
+        specs.append(
+            ProcessSpec(
+                host,
+                (
+                    "agent",
+                    *("--host", host, "--roles", role, *drivers),
+                    *_stack_args(stacks, role, host),
+                ),
+            )
+        )
     return specs
 
 
 def run_up(args: argparse.Namespace, settings: Settings) -> int:
-    if args.hypervisor == "qemu" or args.network != "fake" or args.storage != "fake":
-        err.print(
-            "[red]only --hypervisor test|fake, --network fake and --storage fake are "
-            "available yet (QEMU, OVN, DVR and RBD come with their issues)[/]"
-        )
+    missing = [c for c in choices(args) if stack_for(c) is None]
+    if missing:
+        named = ", ".join(f"--{c.area} {c.driver}" for c in missing)
+        err.print(f"[red]{named}: not available in this build[/]")
         return 2
     return asyncio.run(_up(args, settings))
 
@@ -132,10 +159,37 @@ async def _prepare(launcher: Launcher, settings: Settings) -> bool:
     return True
 
 
+async def _start_stacks(args: argparse.Namespace, settings: Settings) -> list[Stack] | None:
+    picked = choices(args)
+    stacks = [stack for c in picked if (stack := stack_for(c)) is not None]
+    remember(settings.home, picked)
+    for stack in stacks:
+        with err.status(f"starting {stack.name}"):
+            try:
+                await stack.up(settings.home)
+            except StackError as exc:
+                err.print(f"[red]{stack.name} did not start: {exc}[/]")
+                return None
+        err.print(f"[green]✓[/] {stack.name} is up")
+    return stacks
+
+
+async def _stop_stacks(home: Path) -> None:
+    for choice in reversed(remembered(home)):
+        stack = stack_for(choice)
+        if stack is not None:
+            await stack.down(home)
+    forget(home)
+
+
 async def _serve(launcher: Launcher, args: argparse.Namespace, settings: Settings) -> int:
     if not await _prepare(launcher, settings):
         return 1
-    specs = services(args)
+    stacks = await _start_stacks(args, settings)
+    if stacks is None:
+        await _stop_stacks(settings.home)
+        return 1
+    specs = services(args, stacks)
     for spec in specs:
         await launcher.start(spec, detach=args.detach)
     try:
@@ -147,6 +201,7 @@ async def _serve(launcher: Launcher, args: argparse.Namespace, settings: Setting
             err.print(f"logs are in {settings.home / 'logs'}; `skymesh down` stops everything")
         else:
             await launcher.stop_all()
+            await _stop_stacks(settings.home)
         return 1
     clouds = write_clouds_yaml(settings.home, settings.gateway.base_url, settings.gateway.region)
     _say_where(settings, args.detach)
@@ -254,12 +309,14 @@ async def _foreground(launcher: Launcher) -> int:
     else:
         exited.cancel()
     await launcher.stop_all()
+    await _stop_stacks(launcher.home)
     err.print("[green]✓[/] stopped")
     return code
 
 
 def run_down(args: argparse.Namespace, settings: Settings) -> int:
     stopped = stop_recorded(settings.home)
+    asyncio.run(_stop_stacks(settings.home))
     print(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
     if args.purge:
         return asyncio.run(_purge(settings, args.config))

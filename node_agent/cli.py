@@ -12,7 +12,15 @@ from typing import Any
 from corebus.config import Settings
 from node_agent.drivers.hypervisor.fake_state import OUT_OF_BAND_OPS
 from node_agent.drivers.hypervisor.sim_node import SimulatedNode
-from node_agent.drivers.registry import HYPERVISORS, NETWORKS, STORAGES, DriverChoice
+from node_agent.drivers.real_options import CephOptions, OvnOptions, RealOptions
+from node_agent.drivers.registry import (
+    DVRS,
+    HYPERVISORS,
+    NETWORKS,
+    PCIS,
+    STORAGES,
+    DriverChoice,
+)
 from schemas.placement import HostRole
 
 
@@ -25,6 +33,8 @@ def register(commands: Any) -> None:
     agent.add_argument("--hypervisor", default="fake", choices=sorted(HYPERVISORS))
     agent.add_argument("--network", default="fake", choices=sorted(NETWORKS))
     agent.add_argument("--storage", default="fake", choices=sorted(STORAGES))
+    agent.add_argument("--dvr", default="fake", choices=sorted(DVRS))
+    agent.add_argument("--pci", default="fake", choices=sorted(PCIS))
     agent.add_argument("--state-dir", type=Path, help="default: $SKYMESH_HOME/agents/<host>")
     agent.add_argument("--availability-zone")
     agent.add_argument("--max-concurrent-builds", type=int, default=10)
@@ -35,6 +45,7 @@ def register(commands: Any) -> None:
     agent.add_argument("--memory-mb", type=int, default=16384, help="simulated node memory")
     agent.add_argument("--disk-gb", type=int, default=200, help="simulated node disk")
     agent.add_argument("--transport", default="amqp", choices=("amqp", "memory"))
+    _real_options(agent)
     agent.set_defaults(func=run_agent_command)
 
     fleet = commands.add_parser(
@@ -61,6 +72,37 @@ def register(commands: Any) -> None:
     oob.set_defaults(func=fake_hypervisor_command)
 
 
+def _real_options(agent: Any) -> None:
+    real = agent.add_argument_group("real components (the ovn, qemu, rbd and udev drivers)")
+    real.add_argument("--ovn-nb", help="OVN northbound DB, e.g. tcp:127.0.0.1:6641")
+    real.add_argument("--ovn-sb", help="OVN southbound DB, e.g. tcp:127.0.0.1:6642")
+    real.add_argument("--ovs-db", help="local Open_vSwitch DB (unix:/run/openvswitch/db.sock)")
+    real.add_argument("--integration-bridge", default="br-int")
+    real.add_argument("--bridge-mappings", default="", help="physnet1:br-ex,...")
+    real.add_argument("--chassis", help="OVN chassis name (default: the host name)")
+    real.add_argument("--ceph-conf", type=Path, help="ceph.conf of the cluster")
+    real.add_argument("--ceph-pool", default="rbd")
+    real.add_argument("--ceph-user", help="cephx user (without client.); none: auth none")
+    real.add_argument("--vif-bridge", help="Linux bridge for VM taps when not on OVN")
+    real.add_argument("--pci-spec", type=Path, help="PCI device spec file (what to offer)")
+
+
+def real_options(args: argparse.Namespace) -> RealOptions:
+    return RealOptions(
+        ovn=OvnOptions(
+            nb=args.ovn_nb,
+            sb=args.ovn_sb,
+            ovs_db=args.ovs_db,
+            integration_bridge=args.integration_bridge,
+            bridge_mappings=args.bridge_mappings,
+            chassis=args.chassis,
+        ),
+        ceph=CephOptions(conf=args.ceph_conf, pool=args.ceph_pool, user=args.ceph_user),
+        vif_bridge=args.vif_bridge,
+        pci_spec=args.pci_spec,
+    )
+
+
 def parse_roles(text: str) -> frozenset[HostRole]:
     try:
         return frozenset(HostRole(part.strip()) for part in text.split(",") if part.strip())
@@ -76,13 +118,18 @@ def agent_config(args: argparse.Namespace, settings: Settings) -> Any:
         roles=parse_roles(args.roles),
         state_dir=args.state_dir or settings.home / "agents" / args.host,
         drivers=DriverChoice(
-            hypervisor=args.hypervisor, network=args.network, storage=args.storage
+            hypervisor=args.hypervisor,
+            network=args.network,
+            storage=args.storage,
+            dvr=args.dvr,
+            pci=args.pci,
         ),
         max_concurrent_builds=args.max_concurrent_builds,
         availability_zone=args.availability_zone,
         libvirt_uri=args.libvirt_uri,
         node=SimulatedNode(vcpus=args.vcpus, memory_mb=args.memory_mb, disk_gb=args.disk_gb),
         call_timeout_s=settings.amqp.call_timeout_s,
+        real=real_options(args),
     )
 
 

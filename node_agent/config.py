@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from node_agent.drivers.hypervisor.sim_node import SimulatedNode
+from node_agent.drivers.real_options import RealOptions
 from node_agent.drivers.registry import DriverChoice, DriverContext
 from schemas.placement import HostRole
 
@@ -24,6 +25,7 @@ class AgentConfig:
     libvirt_uri: str | None = None  # for --hypervisor test: None means a simulated node
     node: SimulatedNode = field(default_factory=SimulatedNode)
     call_timeout_s: float = 10.0
+    real: RealOptions = field(default_factory=RealOptions)
 
     def __post_init__(self) -> None:
         if not self.roles:
@@ -39,4 +41,4 @@ class AgentConfig:
 
     @property
     def driver_context(self) -> DriverContext:
-        return DriverContext(self.host, self.state_dir, self.libvirt_uri, self.node)
+        return DriverContext(self.host, self.state_dir, self.libvirt_uri, self.node, self.real)

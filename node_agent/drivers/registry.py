@@ -21,6 +21,7 @@ from node_agent.drivers.network.base import NetworkDriver
 from node_agent.drivers.network.fake import FakeNetwork
 from node_agent.drivers.pci.base import PciDriver
 from node_agent.drivers.pci.fake import FakePci
+from node_agent.drivers.real_options import RealOptions
 from node_agent.drivers.storage.base import StorageDriver
 from node_agent.drivers.storage.fake import FakeStorage
 
@@ -35,6 +36,7 @@ class DriverContext:
     state_dir: Path
     libvirt_uri: str | None = None  # None: a simulated node of this agent's own
     node: SimulatedNode = field(default_factory=SimulatedNode)
+    real: RealOptions = field(default_factory=RealOptions)
 
 
 def _libvirt_test(ctx: DriverContext) -> LibvirtHypervisor:
