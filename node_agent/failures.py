@@ -7,10 +7,14 @@ gets it, a cast is dead-lettered with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
 from node_agent.drivers.errors import DriverError, InvalidStateError, NotFoundError
 from schemas.errors import Conflict, InternalError, NotFound, SkymeshError
 
 REASON_MAX = 2048
+T = TypeVar("T")
 
 
 def reason(exc: BaseException) -> str:
@@ -29,3 +33,11 @@ def wire_error(exc: DriverError) -> Exception:
     else:
         error = InternalError(reason(exc))
     return error
+
+
+async def driver_call(work: Awaitable[T]) -> T:
+    """Await a driver step; a DriverError leaves as `wire_error` says."""
+    try:
+        return await work
+    except DriverError as exc:
+        raise wire_error(exc) from None

@@ -6,9 +6,12 @@ Routed as `node_agent.network.<method>` (any network agent). Every command is id
 
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
-from schemas.base import Message
+from pydantic import Field
+
+from schemas.base import Message, Model
 from schemas.network import Network, Port, Subnet
 from schemas.router import FloatingIp, Router
 from schemas.security_group import SecurityGroup
@@ -100,3 +103,37 @@ class DeleteFloatingIp(Message):
 
     floating_ip_id: UUID
     router_id: UUID | None = None
+
+
+class SyncNetwork(Message):
+    """What the database says the network role should hold: the agent repairs OVN to match
+    (missing rows created, drifted rows updated, orphans carrying skymesh ids removed)."""
+
+    message_name = "node_agent.network.sync"
+    message_version = 1
+
+    networks: tuple[EnsureNetwork, ...] = ()
+    security_groups: tuple[EnsureSecurityGroup, ...] = ()
+    ports: tuple[EnsurePort, ...] = ()
+    routers: tuple[EnsureRouter, ...] = ()
+    floating_ips: tuple[EnsureFloatingIp, ...] = ()
+
+
+class Drift(Model):
+    """One repair: `kind` network, security_group, port, router, floating_ip or
+    dhcp_options; `action` created, updated or removed (or failed, with `reason`)."""
+
+    kind: Literal["network", "security_group", "port", "router", "floating_ip", "dhcp_options"]
+    action: Literal["created", "updated", "removed", "failed"]
+    resource_id: str = Field(min_length=1, max_length=255)
+    reason: str = Field("", max_length=2048)
+
+
+class SyncNetworkReply(Message):
+    message_name = "node_agent.network.sync.reply"
+    message_version = 1
+
+    drift: tuple[Drift, ...] = ()
+
+    def count(self, kind: str, action: str) -> int:
+        return sum(1 for d in self.drift if d.kind == kind and d.action == action)

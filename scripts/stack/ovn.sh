@@ -26,7 +26,7 @@ WAIT=20                 # seconds to wait for a daemon or a registration
 usage() { sed -n '2,6s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 cmd_install() {
-    apt_install openvswitch-switch ovn-central ovn-host iputils-ping nftables ethtool iproute2
+    apt_install openvswitch-switch ovn-central ovn-host iputils-ping nftables ethtool iproute2 tcpdump
     # tests' guests use busybox (udhcpc, nc). busybox and busybox-static conflict, and the
     # QEMU guest's initramfs needs the static one, which serves the tests just as well
     command -v busybox >/dev/null || apt_install busybox-static

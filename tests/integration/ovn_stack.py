@@ -229,3 +229,63 @@ def plug_guest(
         guest.remove()
         raise
     return guest
+
+
+@dataclass(frozen=True)
+class External:
+    """An "external" network outside OVN: namespace `netns` with a Linux bridge `br0`
+    holding `cidr` (the upstream router's address), and on each chassis a netdev `br-ex`
+    (ovn-bridge-mappings `physnet:br-ex`) whose uplink veth ends in br0 as `c<N>`."""
+
+    netns: str
+    cidr: str
+    physnet: str
+    stack: OvnStack
+
+    def exec(self, *args: str, timeout: float = 30) -> str:
+        return run("ip", "netns", "exec", self.netns, *args, timeout=timeout)
+
+    def uplink(self, chassis: Chassis) -> str:
+        """The interface in `netns` that carries `chassis`'s external traffic."""
+        return f"c{chassis.index}"
+
+    def remove(self) -> None:
+        for chassis in self.stack.chassis:
+            chassis.vsctl("--if-exists", "del-br", "br-ex")
+            chassis.vsctl("remove", "Open_vSwitch", ".", "external_ids", "ovn-bridge-mappings")
+        if self.netns in list_netns():
+            run("ip", "netns", "delete", self.netns)
+
+
+def attach_external(
+    stack: OvnStack, physnet: str = "physnet1", cidr: str = "172.24.4.1/24"
+) -> External:
+    """Give every chassis of `stack` a bridge-mapped uplink into one external namespace."""
+    ext = External(netns=f"{stack.prefix}-ext", cidr=cidr, physnet=physnet, stack=stack)
+    try:
+        run("ip", "netns", "add", ext.netns)
+        run("ip", "-n", ext.netns, "link", "set", "lo", "up")
+        run("ip", "-n", ext.netns, "link", "add", "br0", "type", "bridge")
+        run("ip", "-n", ext.netns, "addr", "add", cidr, "dev", "br0")
+        run("ip", "-n", ext.netns, "link", "set", "br0", "up")
+        for chassis in stack.chassis:
+            inside = f"sm{stack.suffix}x{chassis.index}"
+            outside = ext.uplink(chassis)
+            run(
+                "ip", "link", "add", inside, "netns", chassis.netns, "type", "veth",
+                "peer", "name", outside, "netns", ext.netns,
+            )  # fmt: skip
+            run("ip", "-n", ext.netns, "link", "set", outside, "master", "br0", "up")
+            run("ip", "-n", chassis.netns, "link", "set", inside, "up")
+            chassis.vsctl(
+                "--may-exist", "add-br", "br-ex", "--", "set", "Bridge", "br-ex",
+                "datapath_type=netdev", "--", "--may-exist", "add-port", "br-ex", inside,
+            )  # fmt: skip
+            run("ip", "-n", chassis.netns, "link", "set", "br-ex", "up")
+            chassis.vsctl(
+                "set", "Open_vSwitch", ".", f"external_ids:ovn-bridge-mappings={physnet}:br-ex"
+            )
+    except BaseException:
+        ext.remove()
+        raise
+    return ext

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from schemas.base import Message
+from schemas.messages import agent_network as an
 from schemas.messages import conductor_network_api as na
 from schemas.network import AllocationPool, FixedIp, Network, Port, Subnet
 from schemas.router import ExternalGateway, FloatingIp, Router, RouterInterface
@@ -108,5 +109,20 @@ def messages() -> list[Message]:
         na.NetUpdateQuota(project_id=PROJECT, limits={"port": 10}),
         na.NetQuota(
             project_id=PROJECT, details={"port": na.QuotaDetail(limit=10, used=1, reserved=0)}
+        ),
+        an.SyncNetwork(
+            networks=(an.EnsureNetwork(network=NETWORK, subnets=(SUBNET,)),),
+            security_groups=(an.EnsureSecurityGroup(security_group=GROUP),),
+            ports=(an.EnsurePort(port=PORT, requested_chassis="cmp1"),),
+            routers=(an.EnsureRouter(router=ROUTER, subnets=(SUBNET,)),),
+            floating_ips=(
+                an.EnsureFloatingIp(floating_ip=FLOATING_IP, external_mac="fa:16:3e:00:00:01"),
+            ),
+        ),
+        an.SyncNetworkReply(
+            drift=(
+                an.Drift(kind="port", action="created", resource_id=str(PORT.id)),
+                an.Drift(kind="network", action="failed", resource_id="x", reason="boom"),
+            )
         ),
     ]

@@ -1,0 +1,57 @@
+"""The conductor's periodic network sync: the database's intent, sent to a network agent."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from conductor.network_sync import NetworkSync, build_intent
+from schemas.errors import InvalidInput
+from schemas.messages.agent_network import Drift, SyncNetwork, SyncNetworkReply
+from schemas.messages.conductor_networks import CreateNetwork, NetworkReply
+from tests.functional.conductor.conftest import Mesh
+
+pytestmark = pytest.mark.functional
+
+
+class Agent:
+    """Stands in for the bus client: answers node_agent.network.sync."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.refuse = refuse
+        self.calls: list[tuple[str, SyncNetwork]] = []
+
+    async def call(self, topic: str, message: SyncNetwork, reply: Any, **_: Any) -> Any:
+        self.calls.append((topic, message))
+        if self.refuse:
+            raise InvalidInput("the FakeNetwork driver does not reconcile")
+        nets = message.networks
+        return SyncNetworkReply(
+            drift=tuple(
+                Drift(kind="network", action="created", resource_id=str(n.network.id)) for n in nets
+            )
+        )
+
+
+async def test_the_intent_holds_the_databases_networks_and_goes_to_an_agent(mesh: Mesh) -> None:
+    name = f"sync-{uuid.uuid4().hex[:6]}"
+    made = await mesh.client.call(
+        "conductor.create_network", CreateNetwork(name=name, cidr="10.77.0.0/24"), NetworkReply
+    )
+    async with mesh.pool.acquire() as conn:
+        intent = await build_intent(conn)
+    mine = [n for n in intent.networks if n.network.id == made.network.id]
+    assert len(mine) == 1 and [s.cidr for s in mine[0].subnets] == ["10.77.0.0/24"]
+
+    agent = Agent()
+    job = NetworkSync(mesh.pool, agent, interval_s=3600)  # type: ignore[arg-type]
+    assert await job.run_once() is None  # the first round waits for the agents
+    reply = await job.run_once()
+    assert reply is not None and reply.count("network", "created") == len(intent.networks)
+    assert agent.calls[0][0] == "node_agent.network.sync"
+
+    refusing = NetworkSync(mesh.pool, Agent(refuse=True), interval_s=3600)  # type: ignore[arg-type]
+    await refusing.run_once()
+    assert await refusing.run_once() is None
