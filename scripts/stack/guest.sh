@@ -22,7 +22,8 @@ cd "$HERE/../.."
 # request in a guest without modprobe.
 MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
     failover net_failover virtio_net virtio_blk
-    crc32c_generic crc16 mbcache jbd2 ext4 cdrom isofs fat vfat nls_cp437 nls_ascii nls_utf8
+    scsi_mod libata ata_piix cdrom sr_mod
+    crc32c_generic crc16 mbcache jbd2 ext4 isofs fat vfat nls_cp437 nls_ascii nls_utf8
     evdev button)
 KERNEL_META=linux-image-amd64
 

@@ -12,8 +12,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
+from node_agent.drivers.hypervisor.domain_devices import (
+    ROOT_SERIAL,
+    config_drive_disk,
+    file_disk,
+    interface,
+    rbd_disk,
+    rbd_source,
+    serial_console,
+)
+from node_agent.drivers.hypervisor.domain_devices import tap_name as tap_name
+from node_agent.drivers.hypervisor.domain_guest import (
+    DirectBoot,
+    add_direct_boot,
+    add_numa,
+    hostdev_element,
+)
 from schemas.compute import ImageLocationKind
 from schemas.messages.agent_compute import Spawn, VolumeConnection
+from schemas.storage import RbdConnection
 
 NS = "https://skymesh.dev/xmlns/instance/1"
 ET.register_namespace("skymesh", NS)
@@ -35,11 +52,6 @@ class DomainOwner:
 
 def domain_name(instance_id: UUID) -> str:
     return f"instance-{instance_id}"
-
-
-def tap_name(port_id: UUID) -> str:
-    """The tap device of a port on br-int (Nova's and Neutron's naming)."""
-    return f"tap{str(port_id)[:11]}"
 
 
 def volume_devices(request: Spawn) -> list[tuple[VolumeConnection, str]]:
@@ -65,17 +77,31 @@ def volume_devices(request: Spawn) -> list[tuple[VolumeConnection, str]]:
 
 
 def owner_element(request: Spawn, host: str) -> ET.Element:
+    return owner_from(
+        DomainOwner(
+            host=host,
+            name=request.name,
+            port_ids=tuple(port.id for port in request.ports),
+            volumes=tuple((v.volume_id, device) for v, device in volume_devices(request)),
+        ),
+        flavor=(request.flavor.id, request.flavor.name),
+    )
+
+
+def owner_from(owner: DomainOwner, flavor: tuple[UUID, str] | None = None) -> ET.Element:
+    """The metadata element for `owner` (what `setMetadata` takes after a hot-plug or a
+    change of host)."""
     root = ET.Element(_q("instance"))
-    ET.SubElement(root, _q("host")).text = host
-    ET.SubElement(root, _q("name")).text = request.name
-    flavor = ET.SubElement(root, _q("flavor"), id=str(request.flavor.id))
-    flavor.text = request.flavor.name
+    ET.SubElement(root, _q("host")).text = owner.host
+    ET.SubElement(root, _q("name")).text = owner.name
+    if flavor is not None:
+        ET.SubElement(root, _q("flavor"), id=str(flavor[0])).text = flavor[1]
     ports = ET.SubElement(root, _q("ports"))
-    for port in request.ports:
-        ET.SubElement(ports, _q("port"), id=str(port.id))
+    for port_id in owner.port_ids:
+        ET.SubElement(ports, _q("port"), id=str(port_id))
     volumes = ET.SubElement(root, _q("volumes"))
-    for volume, device in volume_devices(request):
-        ET.SubElement(volumes, _q("volume"), id=str(volume.volume_id), device=device)
+    for volume_id, device in owner.volumes:
+        ET.SubElement(volumes, _q("volume"), id=str(volume_id), device=device)
     return root
 
 
@@ -106,6 +132,23 @@ def parse_owner(metadata_xml: str) -> DomainOwner:
     )
 
 
+@dataclass(frozen=True)
+class HostLayout:
+    """What the driver prepared on the host before defining the domain: the root disk
+    file (None: `instance_dir/disk`), a direct kernel boot, the config drive ISO, the VIF
+    driver's taps by port id (None: libvirt makes the taps), the Linux bridge for taps
+    libvirt makes (None: OVS `br-int`), the ceph.conf for RBD disks, and whether the serial
+    console is a pty logged by virtlogd (QEMU) or a plain file (the test driver)."""
+
+    root_disk: Path | None = None
+    boot: DirectBoot | None = None
+    config_drive: Path | None = None
+    taps: dict[UUID, str] | None = None
+    linux_bridge: str | None = None
+    ceph_conf: Path | None = None
+    pty_console: bool = False
+
+
 def build_domain_xml(
     request: Spawn,
     host: str,
@@ -113,10 +156,12 @@ def build_domain_xml(
     domain_type: str = "qemu",
     instance_dir: Path,
     bridge: str = "br-int",
+    layout: HostLayout | None = None,
 ) -> str:
-    """A complete domain definition: CPUs, memory, the owner metadata, disks (the image
-    disk and RBD volumes), one OVS interface per port, and a serial console logged to
-    `instance_dir/console.log`."""
+    """A complete domain definition: CPUs, memory, NUMA/pinning/hugepages, the owner
+    metadata, the root disk, RBD volumes, the config drive, one NIC per port, the claim's
+    PCI devices, and a serial console logged to `instance_dir/console.log`."""
+    layout = layout or HostLayout()
     dom = ET.Element("domain", type=domain_type)
     ET.SubElement(dom, "name").text = domain_name(request.instance_id)
     ET.SubElement(dom, "uuid").text = str(request.instance_id)
@@ -126,58 +171,53 @@ def build_domain_xml(
     ET.SubElement(dom, "memory", unit="MiB").text = str(request.flavor.memory_mb)
     ET.SubElement(dom, "vcpu").text = str(request.flavor.vcpus)
     os_el = ET.SubElement(dom, "os")
-    ET.SubElement(os_el, "type").text = "hvm"
+    ET.SubElement(os_el, "type", arch="x86_64", machine="pc").text = "hvm"
+    if layout.boot is not None:
+        add_direct_boot(os_el, layout.boot)
+    if domain_type != "test":
+        features = ET.SubElement(dom, "features")
+        ET.SubElement(features, "acpi")
+        ET.SubElement(dom, "clock", offset="utc")
     ET.SubElement(dom, "on_poweroff").text = "destroy"
     ET.SubElement(dom, "on_reboot").text = "restart"
     ET.SubElement(dom, "on_crash").text = "destroy"
+    add_numa(dom, request.claim, request.flavor)
     devices = ET.SubElement(dom, "devices")
-    _image_disk(devices, request, instance_dir)
+    _image_disk(devices, request, instance_dir, layout)
     for volume, device in volume_devices(request):
-        _rbd_disk(devices, volume, device)
+        devices.append(rbd_disk(volume, device, layout.ceph_conf))
+    if layout.config_drive is not None:
+        devices.append(config_drive_disk(layout.config_drive))
     for port in request.ports:
-        iface = ET.SubElement(devices, "interface", type="bridge")
-        ET.SubElement(iface, "mac", address=port.mac_address)
-        ET.SubElement(iface, "source", bridge=bridge)
-        virtualport = ET.SubElement(iface, "virtualport", type="openvswitch")
-        ET.SubElement(virtualport, "parameters", interfaceid=str(port.id))
-        ET.SubElement(iface, "target", dev=tap_name(port.id))
-        ET.SubElement(iface, "model", type="virtio")
-    serial = ET.SubElement(devices, "serial", type="file")
-    ET.SubElement(serial, "source", path=str(instance_dir / "console.log"))
-    ET.SubElement(serial, "target", port="0")
+        tap = None if layout.taps is None else layout.taps.get(port.id)
+        devices.append(interface(port, tap=tap, linux_bridge=layout.linux_bridge, ovs=bridge))
+    for pci in sorted(request.claim.pci_devices, key=lambda claimed: claimed.address):
+        devices.append(hostdev_element(pci))
+    devices.extend(serial_console(instance_dir / "console.log", pty=layout.pty_console))
+    if domain_type != "test":
+        ET.SubElement(devices, "memballoon", model="none")
     ET.indent(dom)
     return ET.tostring(dom, encoding="unicode")
 
 
-def _image_disk(devices: ET.Element, request: Spawn, instance_dir: Path) -> None:
+def _image_disk(
+    devices: ET.Element, request: Spawn, instance_dir: Path, layout: HostLayout
+) -> None:
     location = request.image_location
     if location is None or any(v.boot_index == 0 for v in request.volumes):
         return
     if location.kind is ImageLocationKind.RBD:
         disk = ET.SubElement(devices, "disk", type="network", device="disk")
         ET.SubElement(disk, "driver", name="qemu", type="raw")
-        ET.SubElement(
-            disk, "source", protocol="rbd", name=f"{location.pool}/{request.instance_id}_disk"
+        rbd = RbdConnection(
+            pool=location.pool or "rbd",
+            image=f"{request.instance_id}_disk",
+            monitors=("127.0.0.1:6789",),
+            auth_enabled=False,
         )
+        rbd_source(disk, rbd, layout.ceph_conf)
+        ET.SubElement(disk, "target", dev="vda", bus="virtio")
+        ET.SubElement(disk, "serial").text = ROOT_SERIAL
     else:
-        disk = ET.SubElement(devices, "disk", type="file", device="disk")
-        ET.SubElement(disk, "driver", name="qemu", type="qcow2")
-        ET.SubElement(disk, "source", file=str(instance_dir / "disk"))
-    ET.SubElement(disk, "target", dev="vda", bus="virtio")
-
-
-def _rbd_disk(devices: ET.Element, volume: VolumeConnection, device: str) -> None:
-    disk = ET.SubElement(devices, "disk", type="network", device="disk")
-    ET.SubElement(disk, "driver", name="qemu", type="raw", cache="none")
-    rbd = volume.rbd
-    source = ET.SubElement(disk, "source", protocol="rbd", name=f"{rbd.pool}/{rbd.image}")
-    for monitor in rbd.monitors:
-        name, _, port = monitor.rpartition(":") if ":" in monitor else (monitor, "", "6789")
-        ET.SubElement(source, "host", name=name or monitor, port=port or "6789")
-    if rbd.auth_enabled and rbd.secret_uuid is not None:
-        auth = ET.SubElement(disk, "auth", username=rbd.user)
-        ET.SubElement(auth, "secret", type="ceph", uuid=str(rbd.secret_uuid))
-    ET.SubElement(disk, "target", dev=device.removeprefix("/dev/"), bus=volume.disk_bus)
-    ET.SubElement(disk, "serial").text = str(volume.volume_id)
-    if volume.read_only:
-        ET.SubElement(disk, "readonly")
+        path = layout.root_disk or instance_dir / "disk"
+        devices.append(file_disk(path, "vda", serial=ROOT_SERIAL))

@@ -141,12 +141,15 @@ class LibvirtHypervisor:
         kind = EVENTS.get(event)
         if kind is None:
             return
-        if uuid not in self._owned:
-            if kind is LifecycleEvent.UNDEFINED or not await asyncio.to_thread(
-                self._domains.ours, uuid
-            ):
+        if kind is not LifecycleEvent.UNDEFINED:
+            host = await asyncio.to_thread(self._domains.host_of, uuid)
+            if host is not None and host != self.host:
+                self._owned.discard(uuid)  # another agent's, or taken over by one
                 return
-            self._owned.add(uuid)
+            if host == self.host:
+                self._owned.add(uuid)
+        if uuid not in self._owned:
+            return
         power: PowerState | None = None
         if kind is LifecycleEvent.UNDEFINED:
             self._owned.discard(uuid)

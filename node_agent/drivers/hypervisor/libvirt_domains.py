@@ -61,6 +61,18 @@ class OwnedDomains:
                 return None
             raise
 
+    def host_of(self, uuid: UUID) -> str | None:
+        """The host that owns the domain; None when there is no such domain (or it
+        carries no skymesh metadata)."""
+        try:
+            dom = self.lookup(uuid)
+            owner = self.owner(dom) if dom is not None else None
+        except libvirt.libvirtError as exc:
+            if _missing(exc):
+                return None
+            raise
+        return None if owner is None else owner.host
+
     def ours(self, uuid: UUID) -> bool:
         dom = self.lookup(uuid)
         owner = self.owner(dom) if dom is not None else None

@@ -25,9 +25,9 @@ from tests.integration.compute.guest import (
     GuestArtefacts,
     GuestSpec,
     domain_xml,
-    wait_for_marker,
+    wait_for_marker_async,
 )
-from tests.integration.compute.libvirt_stack import REPO, build_guest, running_libvirtd
+from tests.integration.compute.libvirt_stack import REPO, URI, build_guest, running_libvirtd
 
 
 @pytest.fixture(scope="session")
@@ -107,14 +107,19 @@ class Guests:
         self._started[spec.name] = time.monotonic()
         return dom
 
-    def wait_ready(self, spec: GuestSpec, timeout: float) -> list[str]:
+    async def wait_ready(self, spec: GuestSpec, timeout: float) -> list[str]:
         """Wait for the guest's ready marker; return its markers; print how long it took."""
-        found = wait_for_marker(spec.console_log, READY, timeout)
+        found = await wait_for_marker_async(spec.console_log, READY, timeout)
         print(f"{spec.name}: ready {time.monotonic() - self._started[spec.name]:.1f} s after start")
         return found
 
     def cleanup(self) -> None:
-        for dom in tagged_domains(self.conn, self.tag):
+        try:
+            domains = tagged_domains(self.conn, self.tag)
+        except libvirt.libvirtError:  # the connection broke: clean up through a new one
+            self.conn = libvirt.open(URI)
+            domains = tagged_domains(self.conn, self.tag)
+        for dom in domains:
             remove_domain(dom)
 
 
@@ -142,5 +147,5 @@ def guests(
         yield manager
     finally:
         manager.cleanup()
-    leftovers = [d.name() for d in tagged_domains(libvirt_conn, tag)]
+    leftovers = [d.name() for d in tagged_domains(manager.conn, tag)]
     assert not leftovers, f"domains of {tag} left behind: {leftovers}"

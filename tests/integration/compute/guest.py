@@ -7,6 +7,7 @@ on its serial console; these helpers wait for them in the log libvirt's virtlogd
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import time
@@ -160,6 +161,19 @@ def wait_for_marker(log: Path, marker: str, timeout: float = 60.0) -> list[str]:
         time.sleep(0.2)
     tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log file)"
     raise AssertionError(f"no {marker!r} in {log} within {timeout:.0f} s; log tail:\n{tail}")
+
+
+async def wait_for_marker_async(log: Path, marker: str, timeout: float = 60.0) -> list[str]:
+    """`wait_for_marker` that keeps the event loop running while it waits: once libvirtaio
+    is registered in the process, libvirtd's keepalive pings are answered only by that loop,
+    and a connection whose loop stalls for about 30 s is closed by the daemon."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = markers(log)
+        if any(line.startswith(marker) for line in found):
+            return found
+        await asyncio.sleep(0.2)
+    return wait_for_marker(log, marker, 0)
 
 
 def marker_values(found: list[str], marker: str) -> list[str]:

@@ -38,6 +38,18 @@ def _daemons_running() -> bool:
     return "libvirtd: running" in status and "virtlogd: running" in status
 
 
+def _others_domains() -> bool:
+    """Whether libvirtd still has domains (someone else's, e.g. a `skymesh up`): then it
+    stays up, whoever started it."""
+    out = subprocess.run(
+        ["virsh", "-q", "-c", URI, "list", "--all", "--name"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return any(line.strip() for line in out.splitlines())
+
+
 @contextmanager
 def running_libvirtd() -> Iterator[str]:
     """Install what is missing, make sure the daemons run, yield the URI; stop them at the
@@ -68,7 +80,7 @@ def running_libvirtd() -> Iterator[str]:
             except BlockingIOError:
                 pass  # another session still uses the daemons: the last one stops them
             else:
-                if note.exists():
+                if note.exists() and not _others_domains():
                     _script(LIBVIRT_SH, "down")
                     note.unlink()
             fcntl.flock(setup, fcntl.LOCK_UN)

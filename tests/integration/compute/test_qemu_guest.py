@@ -4,6 +4,7 @@ what it saw on its serial console."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -17,15 +18,17 @@ from tests.integration.compute.guest import (
     make_config_drive,
     make_overlay,
     marker_values,
-    wait_for_marker,
+    wait_for_marker_async,
 )
 
-pytestmark = pytest.mark.integration
+# async on the session loop: libvirtaio (registered by the driver tests of this process)
+# needs the loop running to answer libvirtd's keepalives while a test waits
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 BOOT_TIMEOUT = 90.0  # seconds from start to the ready marker (12-35 s seen on 2 busy cores)
 
 
-def test_guest_boots_from_a_qcow2_overlay_and_reports_ready(
+async def test_guest_boots_from_a_qcow2_overlay_and_reports_ready(
     guests: Guests, libvirt_conn: libvirt.virConnect
 ) -> None:
     marker = f"base-image-{uuid.uuid4().hex}"
@@ -39,7 +42,7 @@ def test_guest_boots_from_a_qcow2_overlay_and_reports_ready(
 
     dom = guests.start(spec)
     assert dom.isActive()
-    found = guests.wait_ready(spec, BOOT_TIMEOUT)
+    found = await guests.wait_ready(spec, BOOT_TIMEOUT)
 
     # The guest read the marker written into the base image through its overlay...
     assert marker_values(found, "SKYMESH-DISK-MARKER") == [f"root {marker}"]
@@ -53,7 +56,7 @@ def test_guest_boots_from_a_qcow2_overlay_and_reports_ready(
     assert tagged_domains(libvirt_conn, guests.tag) == []
 
 
-def test_guest_reads_its_hostname_from_a_config_drive(guests: Guests) -> None:
+async def test_guest_reads_its_hostname_from_a_config_drive(guests: Guests) -> None:
     hostname = f"cfg-{uuid.uuid4().hex[:10]}"
     drive = make_config_drive(
         guests.tmp / "config.iso", {"uuid": str(uuid.uuid4()), "hostname": hostname}
@@ -64,7 +67,7 @@ def test_guest_reads_its_hostname_from_a_config_drive(guests: Guests) -> None:
     )
 
     dom = guests.start(spec)
-    found = guests.wait_ready(spec, BOOT_TIMEOUT)
+    found = await guests.wait_ready(spec, BOOT_TIMEOUT)
 
     assert marker_values(found, "SKYMESH-HOSTNAME") == [hostname]
     assert marker_values(found, "SKYMESH-CONFIG-DRIVE") == ["/dev/vda"]
@@ -75,17 +78,19 @@ def test_guest_reads_its_hostname_from_a_config_drive(guests: Guests) -> None:
     assert spec.name not in virsh_names()
 
 
-def test_guest_powers_off_on_acpi_shutdown(guests: Guests) -> None:
+async def test_guest_powers_off_on_acpi_shutdown(guests: Guests) -> None:
     spec = guests.spec(cmdline_extra=("quiet",))
     dom = guests.start(spec)
-    guests.wait_ready(spec, BOOT_TIMEOUT)
+    await guests.wait_ready(spec, BOOT_TIMEOUT)
 
     dom.shutdown()  # the ACPI power button; the guest's acpid powers it off
     deadline = time.monotonic() + 30
-    while dom.isActive() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    while True:
+        if not dom.isActive() or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
 
     assert dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
-    wait_for_marker(spec.console_log, "SKYMESH-POWER-OFF", 5)
+    await wait_for_marker_async(spec.console_log, "SKYMESH-POWER-OFF", 5)
     dom.undefine()
     assert spec.name not in virsh_names()
