@@ -96,7 +96,6 @@ async def _busybox(conn: Connection, image_dir: Path, project_id: Any) -> Any:
     existing = [i for i in await images.list_images(conn, project_id) if i["name"] == "busybox"]
     if existing:
         return existing[0]["id"]
-    path, data = await asyncio.to_thread(_image_file, image_dir)
     row = await images.create_image(
         conn,
         name="busybox",
@@ -105,6 +104,7 @@ async def _busybox(conn: Connection, image_dir: Path, project_id: Any) -> Any:
         disk_format="raw",
         container_format="bare",
     )
+    path, data = await asyncio.to_thread(_image_file, image_dir, row["id"])
     await images.record_upload(
         conn,
         row["id"],
@@ -116,11 +116,13 @@ async def _busybox(conn: Connection, image_dir: Path, project_id: Any) -> Any:
     return row["id"]
 
 
-def _image_file(image_dir: Path) -> tuple[Path, bytes]:
-    """The image store is a directory; this file stands for the guest image that the
-    QEMU driver boots (the test and fake hypervisors use only its metadata)."""
+def _image_file(image_dir: Path, image_id: Any) -> tuple[Path, bytes]:
+    """The image store is a directory of files named by image id (as uploads through the
+    Image API are, so the RBD storage agent imports it like any other); this file stands
+    for the guest image that the QEMU driver boots (the test and fake hypervisors use only
+    its metadata)."""
     image_dir.mkdir(parents=True, exist_ok=True)
-    path = image_dir / "busybox.img"
+    path = image_dir / str(image_id)
     if not path.exists():
         path.write_bytes(b"skymesh busybox image\n")
     return path, path.read_bytes()

@@ -40,4 +40,4 @@ async def test_seed_is_idempotent(workflow_dsn: str, tmp_path: Path) -> None:
         assert (interface["ip"], interface["cidr"]) == ("10.0.0.1", "10.0.0.0/26")
         public = await conn.fetchval("SELECT external FROM networks WHERE name = 'public'")
         assert public is True
-    assert (tmp_path / "busybox.img").exists()
+    assert (tmp_path / str(first["image"])).exists()  # named by id, like uploads
