@@ -1,19 +1,25 @@
 """A host's PCI devices as a JSON state file; by default none. VFs created by
-`set_num_vfs` get addresses after their PF's (function numbers 1..7 then next slots)."""
+`set_num_vfs` get addresses after their PF's (function numbers 1..7 then next slots).
+Assignments are kept like the real driver's (claims.py); no MAC is set anywhere and
+nothing is watched."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from uuid import UUID
 
 from node_agent.drivers.errors import InvalidStateError, NotFoundError
 from node_agent.drivers.fake_base import JsonBackedFake
-from schemas.pci import PciDevice, PciDeviceType
+from node_agent.drivers.pci.base import PciAssignment
+from node_agent.drivers.pci.claims import ClaimRecord, ClaimStore
+from schemas.pci import PciDevice, PciDeviceStatus, PciDeviceType
 
 
 class FakePci(JsonBackedFake):
     def __init__(self, state_dir: Path, devices: Sequence[PciDevice] = ()) -> None:
         super().__init__(state_dir, "pci")
+        self.claims = ClaimStore(state_dir)
         table = self._table("devices")
         if not table and devices:
             for device in devices:
@@ -22,7 +28,16 @@ class FakePci(JsonBackedFake):
 
     def _devices(self) -> tuple[PciDevice, ...]:
         table = self._table("devices")
-        return tuple(PciDevice.model_validate(table[key]) for key in sorted(table))
+        owners = self.claims.owners()
+        devices = (PciDevice.model_validate(table[key]) for key in sorted(table))
+        return tuple(
+            d.model_copy(
+                update={"status": PciDeviceStatus.CLAIMED, "instance_id": owners[d.address]}
+            )
+            if d.address in owners
+            else d
+            for d in devices
+        )
 
     async def discover(self) -> tuple[PciDevice, ...]:
         await self.faults.checkpoint("discover")
@@ -55,3 +70,29 @@ class FakePci(JsonBackedFake):
             table[address] = vf.model_dump(mode="json")
         self._save()
         return tuple(d for d in self._devices() if d.parent_addr == pf_address)
+
+    async def assign(self, instance_id: UUID, devices: Sequence[PciAssignment]) -> None:
+        await self.faults.checkpoint("assign")
+        table, owners = self._table("devices"), self.claims.owners()
+        for wanted in devices:
+            if wanted.address not in table:
+                raise NotFoundError(f"no PCI device {wanted.address}")
+            owner = owners.get(wanted.address)
+            if owner is not None and owner != instance_id:
+                raise InvalidStateError(f"PCI device {wanted.address} is held by {owner}")
+        self.claims.put(
+            instance_id,
+            tuple(ClaimRecord(address=d.address, mac=d.mac, vlan=d.vlan) for d in devices),
+        )
+
+    async def release(self, instance_id: UUID) -> tuple[str, ...]:
+        await self.faults.checkpoint("release")
+        records = self.claims.records(instance_id)
+        self.claims.drop(instance_id)
+        return tuple(record.address for record in records)
+
+    async def watch(self, on_change: Callable[[], None]) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
