@@ -41,6 +41,7 @@ class Envelope(BaseModel):
     idempotency_key: str | None = None
     context: RequestContext = Field(default_factory=RequestContext)
     payload: dict[str, Any] = Field(default_factory=dict)
+    signature: str | None = Field(None, max_length=128)  # facts: HMAC, see corebus/signing.py
 
     @property
     def schema(self) -> str:  # type: ignore[override]

@@ -18,15 +18,58 @@ from typing import BinaryIO
 from rich.console import Console
 from rich.markup import escape
 
+from corebus.config import config_path
+
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 # Children log plain text lines: `up` shows them to a person, prefixed with their name.
 CHILD_ENV = {**os.environ, "SKYMESH_LOGGING__JSON": "false"}
+
+
+# What node agents never get: they hold no database credentials (docs/security.md).
+AGENT_HIDDEN_ENV = ("SKYMESH_DATABASE__", "PGPASSWORD", "PGPASSFILE", "PGUSER", "PGHOST")
 
 
 @dataclass(frozen=True)
 class ProcessSpec:
     name: str
     args: tuple[str, ...]  # arguments to `skymesh`
+    env: tuple[tuple[str, str], ...] = ()  # this child's own variables (its credentials)
+
+    @property
+    def is_agent(self) -> bool:
+        return bool(self.args) and self.args[0] in ("agent", "agents")
+
+
+def agent_env(env: dict[str, str]) -> dict[str, str]:
+    """`env` without what could reach the database."""
+    return {k: v for k, v in env.items() if not k.startswith(AGENT_HIDDEN_ENV)}
+
+
+def agent_config(config: Path, home: Path) -> Path:
+    """A copy of the settings file without its [database] section, for the agents."""
+    import tomllib
+
+    with open(config, "rb") as fh:
+        data = tomllib.load(fh)
+    data.pop("database", None)
+    target = run_dir(home) / "agent-settings.toml"
+    target.write_text(_toml(data))
+    target.chmod(0o600)
+    return target
+
+
+def _toml(data: dict[str, object], prefix: str = "") -> str:
+    """Settings back to TOML (tables of scalars and lists, all skymesh settings use)."""
+    import json
+
+    lines, tables = [], []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append(_toml(value, f"{prefix}{key}."))
+        else:
+            lines.append(f"{key} = {json.dumps(value)}")
+    head = f"[{prefix.rstrip('.')}]\n" if prefix and lines else ""
+    return head + "".join(f"{line}\n" for line in lines) + "".join(tables)
 
 
 def run_dir(home: Path) -> Path:
@@ -47,9 +90,16 @@ class Launcher:
 
     def _argv(self, spec: ProcessSpec) -> list[str]:
         argv = [sys.executable, "-m", "corebus.cli"]
-        if self.config:
+        source = config_path(self.config)  # also $SKYMESH_CONFIG, $SKYMESH_HOME/skymesh.toml
+        if spec.is_agent and source is not None and source.exists():
+            argv += ["--config", str(agent_config(source, self.home))]
+        elif self.config:
             argv += ["--config", self.config]
         return [*argv, *spec.args]
+
+    def _env(self, spec: ProcessSpec) -> dict[str, str]:
+        env = agent_env(self.env) if spec.is_agent else self.env
+        return {**env, **dict(spec.env)}
 
     async def run_once(self, spec: ProcessSpec) -> int:
         """Run a short command to completion, its output shown with its name."""
@@ -57,7 +107,7 @@ class Launcher:
             *self._argv(spec),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
-            env=self.env,
+            env=self._env(spec),
         )
         await self._pump(spec.name, proc)
         return await proc.wait()
@@ -73,7 +123,7 @@ class Launcher:
                     stdout=log_file,
                     stderr=asyncio.subprocess.STDOUT,
                     stdin=asyncio.subprocess.DEVNULL,
-                    env=self.env,
+                    env=self._env(spec),
                     start_new_session=True,
                 )
         else:
@@ -81,7 +131,7 @@ class Launcher:
                 *self._argv(spec),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
-                env=self.env,
+                env=self._env(spec),
             )
             self._pumps.append(asyncio.create_task(self._pump(spec.name, proc)))
         self.children[spec.name] = proc

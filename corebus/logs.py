@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from corebus.config import LoggingSettings
+from corebus.redact import RedactingFilter
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "skymesh_request_id", default=None
@@ -53,6 +54,7 @@ class TextFormatter(logging.Formatter):
 def configure_logging(settings: LoggingSettings, level: str | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.json_format else TextFormatter())
+    handler.addFilter(RedactingFilter())  # no password or key reaches the log
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel((level or settings.level).upper())

@@ -6,6 +6,7 @@ from corebus.amqp.bus import AmqpBus
 from corebus.bus import Bus
 from corebus.config import AmqpSettings
 from corebus.memory import InMemoryBus
+from corebus.signing import signing_options
 
 
 def make_bus(settings: AmqpSettings, *, name: str, transport: str = "amqp") -> Bus:
@@ -27,4 +28,5 @@ def make_bus(settings: AmqpSettings, *, name: str, transport: str = "amqp") -> B
         event_linger=settings.event_linger_ms / 1000,
         event_batch_max=settings.event_batch_max,
         reconnect_max=settings.reconnect_max_s,
+        **signing_options(settings),
     )

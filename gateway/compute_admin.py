@@ -85,7 +85,11 @@ def _last(request: web.Request, ids: list[str]) -> str | None:
     limit = request.query.get("limit")
     return (
         ids[-1]
-        if ids and limit is not None and limit.isdigit() and len(ids) == int(limit)
+        if ids
+        and limit is not None
+        and limit.isascii()
+        and limit.isdigit()
+        and len(ids) == int(limit)
         else None
     )
 

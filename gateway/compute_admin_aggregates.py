@@ -52,7 +52,7 @@ def aggregate_view(request: web.Request, aggregate: Aggregate) -> dict[str, Any]
 
 def _number(request: web.Request) -> int:
     raw = request.match_info["aggregate_id"]
-    if not raw.isdigit() or int(raw) < 1 or int(raw) > 2**63 - 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1 or int(raw) > 2**63 - 1:
         raise not_found(f"Aggregate {raw} could not be found.")
     return int(raw)
 

@@ -170,7 +170,7 @@ async def _one(request: web.Request, *, servers: bool) -> Hypervisor:
             fields: dict[str, Any] = {"hypervisor_id": UUID(raw)}
         except ValueError:
             raise bad_request(f"Invalid uuid {raw}") from None
-    elif raw.isdigit() and int(raw) > 0:
+    elif raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
         fields = {"number": int(raw)}
     else:
         raise not_found(f"Hypervisor with ID {raw} could not be found.")

@@ -171,7 +171,7 @@ async def delete_service(request: web.Request) -> web.Response:
     raw = request.match_info["service_id"]
     if microversion(request) >= (2, 53):
         message = DeleteService(service_id=_uuid(raw))
-    elif raw.isdigit() and int(raw) > 0:
+    elif raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
         message = DeleteService(number=int(raw))
     else:
         raise bad_request(f"Invalid service id {raw}")

@@ -102,7 +102,20 @@ async def body(request: web.Request) -> dict[str, Any]:
         raise bad_request(f"malformed JSON in the request body: {exc}") from None
     if not isinstance(data, dict):
         raise bad_request("the request body must be a JSON object")
+    if _has_nul(data):
+        raise bad_request("NUL characters (\\u0000) are not allowed in the request body")
     return data
+
+
+def _has_nul(data: Any) -> bool:
+    """Whether a decoded JSON value holds a NUL character in any key or string."""
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any("\x00" in k or _has_nul(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_has_nul(v) for v in data)
+    return False
 
 
 def wrapped(data: dict[str, Any], key: str) -> dict[str, Any]:

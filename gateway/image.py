@@ -121,7 +121,16 @@ def create_request(data: dict[str, Any]) -> CreateImage:
             if not isinstance(value, str):
                 raise bad_request(f"Invalid value for property {key!r}: must be a string")
             fields["properties"][key] = value
+    _within_int32(fields)
     return parse(CreateImage, fields, "image")
+
+
+def _within_int32(fields: dict[str, Any]) -> None:
+    """Glance's min_disk and min_ram are 32-bit integers: larger is a 400, not a 500."""
+    for key in ("min_disk", "min_ram"):
+        value = fields.get(key)
+        if isinstance(value, int | float) and value > 2**31 - 1:
+            raise bad_request(f"Invalid value for {key}: must be at most {2**31 - 1}")
 
 
 @routes.post("/images", summary="Create an image (queued until data is uploaded)", body=CreateImage)
@@ -148,6 +157,7 @@ async def update_image(request: web.Request) -> web.Response:
             update["location_size"] = await store(request).size_of(location)
         except OSError:
             raise bad_request(f"Invalid location {location!r}: no such file") from None
+    _within_int32(update)
     message = parse(UpdateImage, {"image_id": image_id, **update}, "image patch")
     reply = await call(request, "update_image", message, ImageReply)
     return json(image_view(reply.image))

@@ -11,6 +11,7 @@ import socket
 from aiohttp import web
 
 from corebus.config import Settings
+from corebus.tls import server_context
 from corebus.transport import make_bus
 from gateway.app import build_app
 
@@ -26,7 +27,9 @@ async def run_gateway(settings: Settings, transport: str = "amqp") -> None:
     app = build_app(conf, bus)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, conf.host, conf.port, reuse_address=True)
+    site = web.TCPSite(
+        runner, conf.host, conf.port, reuse_address=True, ssl_context=server_context(conf)
+    )
     await site.start()
     log.info("gateway listening on %s", conf.base_url)
     stop = asyncio.Event()

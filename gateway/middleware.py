@@ -64,6 +64,15 @@ def _error(request: web.Request, error: HttpError) -> web.Response:
 
 
 @web.middleware
+async def no_nul_characters(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """PostgreSQL text cannot hold NUL: refuse it in the path and query with a 400
+    (JSON bodies are checked by `http.body`) instead of failing deep in the conductor."""
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.query.items()):
+        raise HttpError(400, "NUL characters are not allowed in the path or the query")
+    return await handler(request)
+
+
+@web.middleware
 async def authorisation(request: web.Request, handler: Handler) -> web.StreamResponse:
     route = route_of(request)
     if route is not None and route.access is not Access.PUBLIC:
@@ -83,4 +92,4 @@ async def microversions(request: web.Request, handler: Handler) -> web.StreamRes
     return response
 
 
-MIDDLEWARES = (request_id_and_errors, authorisation, microversions)
+MIDDLEWARES = (request_id_and_errors, no_nul_characters, authorisation, microversions)

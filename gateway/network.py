@@ -216,6 +216,12 @@ async def delete_network(request: web.Request) -> web.Response:
 )
 async def list_subnets(request: web.Request) -> web.Response:
     network = request.query.get("network_id")
+    cidr = request.query.get("cidr")
+    if cidr is not None:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise bad_request(f"invalid subnet filter: cidr {cidr!r} is not a CIDR") from None
     try:
         message = NetListSubnets(
             ids=query_ids(request),

@@ -47,8 +47,14 @@ async def create_vhost(vhost: str, user: str = "guest") -> None:
 
 
 async def delete_vhost(vhost: str) -> None:
+    """Delete `vhost` and the per-agent users made for it (corebus/agent_users.py)."""
     if vhost in await list_vhosts():
         await _ctl("delete_vhost", vhost)
+    listing = await _ctl("list_users", "--no-table-headers")
+    for line in listing.splitlines():
+        user = line.split("\t")[0]
+        if user.startswith("agent-") and user.endswith(f"@{vhost}"):
+            await _ctl("delete_user", user)
 
 
 async def close_vhost_connections(vhost: str, reason: str = "skymesh test: broker drop") -> int:

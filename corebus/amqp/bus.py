@@ -44,9 +44,11 @@ from corebus.envelope import Envelope, Kind, decode_any
 from corebus.errors import BusUnavailable, ConnectionLost, DeadlineExceeded, NoConsumer
 from corebus.metrics import DEAD_LETTERS
 from corebus.replies import raise_for_error
+from corebus.signing import Signer, Verifier
 from corebus.topics import validate_topic
 
 log = logging.getLogger(__name__)
+EVENTS = "events"  # the stream agents publish their facts on
 
 # Errors that mean "the connection or channel is gone", as opposed to a refusal.
 TRANSIENT = (
@@ -72,8 +74,12 @@ class AmqpBus:
         event_batch_max: int = 256,
         reconnect_max: float = 2.0,
         call_batch_max: int = 64,
+        signer: Signer | None = None,
+        verifier: Verifier | None = None,
     ) -> None:
         self._url = url
+        self._signer = signer  # an agent signs the facts it publishes
+        self._verifier = verifier  # the conductor refuses facts that do not verify
         self._name = name
         self._prefetch = prefetch
         self._delivery_limit = delivery_limit
@@ -304,6 +310,8 @@ class AmqpBus:
         validate_topic(topic)
         if stream not in STREAMS:
             raise ValueError(f"unknown stream {stream!r}; one of {STREAMS}")
+        if self._signer is not None and stream == EVENTS:
+            event = self._signer.sign(event)
         if not coalesce:
             exchange = topo.stream_exchange(stream)
             await self._publish_confirmed(exchange, topic, event.encode(), mandatory=False)
@@ -403,6 +411,8 @@ class AmqpBus:
     ) -> AmqpSubscription:
         if stream not in STREAMS:
             raise ValueError(f"unknown stream {stream!r}; one of {STREAMS}")
+        if self._verifier is not None and stream == EVENTS:
+            handler = self._verifier.guard(handler)
 
         consumer = AmqpConsumer(
             self,
