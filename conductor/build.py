@@ -15,20 +15,23 @@ that failed, up to `max_attempts`; then ERROR with every reason in the fault.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from conductor import boot_groups, boot_ports, boot_volumes, lifecycle
+from conductor import boot_groups, boot_ports, boot_volumes, build_resume, lifecycle
 from conductor.agents import Casts, cast_all
 from conductor.db.queries import allocations, images, instance_actions, instances
 from conductor.db.queries import hosts as host_queries
 from conductor.records import image_from_row
 from corebus.client import Client
 from corebus.envelope import RequestContext
+from corebus.errors import BusUnavailable, ConnectionLost, NoConsumer
 from schemas.compute import Flavor, ImageLocation, ImageLocationKind
 from schemas.errors import InvalidInput, NoValidHost
 from schemas.messages.agent_compute import Spawn
@@ -56,6 +59,7 @@ class Builds:
         schedule_timeout_s: float,
         spawn_timeout_s: float,
         image_dir: Path,
+        vif_plug_timeout_s: float = 300.0,
     ) -> None:
         self._pool = pool
         self._client = client
@@ -63,11 +67,19 @@ class Builds:
         self._schedule_timeout = schedule_timeout_s
         self._spawn_timeout = spawn_timeout_s
         self._image_dir = image_dir
+        self._vif_plug_timeout = vif_plug_timeout_s
         self._running: set[asyncio.Task[None]] = set()
+        self._owner = build_resume.owner_name()
+        self._active: set[UUID] = set()  # builds whose lease this conductor renews
 
-    def start(self, instance_id: UUID, request_id: str | None) -> None:
-        """Run the build in the background; its state lives in the database."""
-        task = asyncio.create_task(self.build(instance_id, request_id), name=f"build-{instance_id}")
+    def start(
+        self, instance_id: UUID, request_id: str | None, selection: Selection | None = None
+    ) -> None:
+        """Run the build in the background; its state lives in the database (a build
+        resumed at its spawning step comes with the selection it recorded)."""
+        task = asyncio.create_task(
+            self.build(instance_id, request_id, selection), name=f"build-{instance_id}"
+        )
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
@@ -75,12 +87,77 @@ class Builds:
         if self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
 
-    async def build(self, instance_id: UUID, request_id: str | None) -> None:
-        try:
-            await self._build(instance_id, request_id)
+    async def build(
+        self, instance_id: UUID, request_id: str | None, selection: Selection | None = None
+    ) -> None:
+        ok = False
+        self._active.add(instance_id)
+        try:  # owned already: by the create or reschedule transaction, or by the claim
+            if selection is None:
+                await self._build(instance_id, request_id)
+            else:
+                await self._resume_spawn(instance_id, selection, request_id)
+            ok = True
         except Exception:
-            # The deadline sweep retries or fails it; nothing is left BUILDING forever.
-            log.exception("build of %s failed; the deadline sweep will settle it", instance_id)
+            # Resumed by a conductor at once, else the deadline sweep retries or fails it;
+            # nothing is left BUILDING forever.
+            log.exception("build of %s failed; it will be resumed", instance_id)
+        finally:
+            self._active.discard(instance_id)
+            with contextlib.suppress(Exception):
+                async with self._pool.acquire() as conn:
+                    await build_resume.done(conn, instance_id, ok=ok)
+
+    async def own(self, conn: Any, instance_ids: list[UUID]) -> None:
+        """Record, in the caller's transaction, that this conductor runs these builds."""
+        for instance_id in instance_ids:
+            await build_resume.own(conn, instance_id, self._owner)
+
+    async def renew_leases(self) -> None:
+        """Keep the builds running here owned by this conductor (called every sweep)."""
+        async with self._pool.acquire() as conn:
+            await build_resume.renew(conn, self._owner, sorted(self._active))
+
+    async def resume_stranded(self) -> int:
+        """Resume, at their recorded step, the builds of conductors that are gone."""
+        resumed: list[tuple[UUID, Selection | None]] = []
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():  # claimed and committed: the rows are ours
+                claimed = await build_resume.claim_stranded(conn, self._owner)
+            for workflow in claimed:
+                instance_id = workflow["instance_id"]
+                if instance_id in self._active:
+                    continue  # still running here: the claim renewed its lease
+                # the instance row first, then its workflow, as every other writer does
+                async with conn.transaction():
+                    row = await instances.get_instance(conn, instance_id, for_update=True)
+                    state = None if row is None else row["task_state"]
+                    if row is None:  # deleted: a claim its lost attempt made goes too
+                        await allocations.release(conn, instance_id)
+                        await build_resume.done(conn, instance_id, ok=True)
+                    elif state == "scheduling" and row["host"] is None:
+                        await allocations.release(conn, instance_id)  # a lost attempt's
+                        resumed.append((instance_id, None))
+                    elif state == "spawning" and (chosen := build_resume.selection_of(workflow)):
+                        resumed.append((instance_id, chosen))
+                    else:
+                        if row["vm_state"] == "error" and row["host"] is None:
+                            await allocations.release(conn, instance_id)  # failed: none
+                        await build_resume.done(conn, instance_id, ok=True)
+        for instance_id, chosen in resumed:
+            log.info("resuming the build of %s whose conductor is gone", instance_id)
+            self.start(instance_id, None, chosen)
+        return len(resumed)
+
+    async def _resume_spawn(
+        self, instance_id: UUID, selection: Selection, request_id: str | None
+    ) -> None:
+        async with self._pool.acquire() as conn:
+            row = await instances.get_instance(conn, instance_id)
+        if row is None or row["task_state"] != "spawning" or row["host"] != selection.host:
+            return
+        context = RequestContext(request_id=request_id or RequestContext().request_id)
+        await self._spawn(row, selection, context)
 
     async def cast(self, casts: Casts, request_id: str | None) -> None:
         """Send what a committed transaction decided to tell the agents."""
@@ -110,11 +187,15 @@ class Builds:
                 task_state="spawning",
                 task_deadline=lifecycle.deadline_in(self._spawn_timeout),
             )
-            if moved is None:  # deleted while the scheduler worked: give the claim back
-                await allocations.release(conn, instance_id)
+            if moved is None:  # deleted or failed while the scheduler worked: give the
+                # claim back (unless another conductor's resumed build got there first)
+                now = await instances.get_instance(conn, instance_id)
+                if now is None or now["task_state"] not in lifecycle.BUILDING:
+                    await allocations.release(conn, instance_id)
                 return
             await instance_actions.end_step(conn, instance_id, SCHEDULE, ok=True)
             await instance_actions.begin_step(conn, instance_id, "create", SPAWN, host=primary.host)
+            await build_resume.at_spawning(conn, instance_id, primary)
         await self._spawn(row, primary, context)
 
     async def _schedule(self, row: dict[str, Any], context: RequestContext) -> Selection | None:
@@ -123,6 +204,10 @@ class Builds:
         host meanwhile) is planned again on the group's hosts as they are now."""
         spec = RequestSpec.model_validate(row["request_spec"])
         attempt = 1
+        # No scheduler consuming (restarting) or the connection lost: asked again within
+        # the step's time. A request that times out is not resent (that would double the
+        # work of a scheduler that is only slow): the build is resumed, as a failed one.
+        give_up = time.monotonic() + self._schedule_timeout
         while True:
             async with self._pool.acquire() as conn:
                 spec = await boot_groups.refreshed(conn, spec)
@@ -131,9 +216,15 @@ class Builds:
                     "scheduler.select_destinations",
                     SelectDestinations(spec=spec),
                     SelectDestinationsReply,
-                    timeout=self._schedule_timeout,
+                    timeout=max(give_up - time.monotonic(), 1),
                     context=context,
                 )
+            except (ConnectionLost, NoConsumer, BusUnavailable) as exc:
+                if time.monotonic() + 1 > give_up:
+                    raise
+                log.info("asking the scheduler again for %s: %s", row["id"], exc)
+                await asyncio.sleep(0.5)
+                continue
             except NoValidHost as exc:
                 if "server_group" in exc.details and attempt < self._max_attempts:
                     log.info("scheduling %s again: %s", row["id"], exc.message)
@@ -205,6 +296,7 @@ class Builds:
             image_location=image[1] if image else None,
             ports=ports,
             volumes=volumes,
+            vif_plug_timeout_s=self._vif_plug_timeout,
         )
         return spawn, casts
 
@@ -252,6 +344,7 @@ class Builds:
             spec = RequestSpec.model_validate(row["request_spec"])
             tried = {f["host"] for f in failures if f["host"]}
             spec = spec.model_copy(update={"ignore_hosts": spec.ignore_hosts | tried})
+            await build_resume.own(conn, instance_id, self._owner)
             await instances.update_state(
                 conn,
                 instance_id,

@@ -187,8 +187,13 @@ def _conflict(
 async def _already_held(conn: Connection, instance_ids: Sequence[UUID]) -> dict[UUID, UUID]:
     """{instance: the host it already holds allocations on}. NotFound for an instance
     that does not exist."""
+    # FOR SHARE: a delete committing meanwhile either comes first (NotFound here) or
+    # waits for this plan and then releases what it wrote; never a claim for a gone server
     known = await conn.fetch(
-        "SELECT id FROM instances WHERE id = ANY($1) AND NOT deleted", list(instance_ids)
+        "SELECT id FROM instances WHERE id = ANY($1) AND NOT deleted "
+        # a failed build (ERROR, no task) holds nothing: a late plan for it is refused
+        "AND NOT (vm_state = 'error' AND task_state IS NULL) ORDER BY id FOR SHARE",
+        list(instance_ids),
     )
     missing = set(instance_ids) - {row["id"] for row in known}
     if missing:

@@ -80,7 +80,10 @@ class ServerAPI:
     @rpc
     async def create_server(self, ctx: RequestContext, req: CreateServer) -> CreateServerReply:
         envelope = current_envelope()
-        return await self.create(ctx, req, envelope.idempotency_key if envelope else None)
+        # no key given: the message id, so a call redelivered (its conductor died before
+        # acking it) creates nothing twice
+        key = (envelope.idempotency_key or envelope.message_id) if envelope else None
+        return await self.create(ctx, req, key)
 
     async def create(
         self, ctx: RequestContext, req: CreateServer, key: str | None
@@ -92,10 +95,16 @@ class ServerAPI:
         reservation = "r-" + uuid.uuid4().hex[:12]
         async with self._pool.acquire() as conn, conn.transaction():
             if key is not None:
+                # a concurrent duplicate (the same message redelivered) waits here for the
+                # first to commit, then finds its server instead of failing on the key
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{project_id}:{key}"
+                )
                 existing = await instances.get_by_idempotency_key(conn, project_id, key)
                 if existing is not None:  # the same request again: the same server
                     return CreateServerReply(server_ids=(existing["id"],), reservation_id=key)
             ids, casts = await self._create_in(conn, ctx, req, key)
+            await self._builds.own(conn, ids)  # resumable from here if this conductor dies
         self._on_commit()
         await cast_all(self._client, casts, ctx)
         for instance_id in ids:

@@ -53,7 +53,10 @@ class DeadlineSweep:
         await self._periodic.stop()
 
     async def sweep(self) -> int:
-        """Settle every expired task; how many there were."""
+        """Settle every expired task; how many there were. First, the builds running
+        here keep their leases and those of conductors that are gone are resumed."""
+        await self._builds.renew_leases()
+        await self._builds.resume_stranded()
         retry: list[tuple[Any, str | None, str]] = []
         casts: Casts = []
         cleanup: Casts = []

@@ -63,6 +63,7 @@ class ApiClient:
         )
         message = aio_pika.Message(
             orjson.dumps(body),
+            message_id=uuid.uuid4().hex,  # the key when none is given: a redelivery is one command
             user_id=self._user,
             reply_to=self._replies,
             correlation_id=correlation,
