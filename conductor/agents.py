@@ -4,6 +4,7 @@ served by any agent of it (`network`, `storage`) takes the place of the host."""
 
 from __future__ import annotations
 
+from conductor.dvr_mirror import mirror
 from corebus.client import Client
 from corebus.envelope import RequestContext
 from schemas.base import Message
@@ -20,3 +21,5 @@ def agent_topic(host: str, command: Message) -> str:
 async def cast_all(client: Client, casts: Casts, context: RequestContext) -> None:
     for host, command in casts:
         await client.cast(agent_topic(host, command), command, context=context)
+        if host == "network":
+            await mirror(client, command, context)  # dvr backend: compute hosts too

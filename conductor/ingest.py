@@ -18,13 +18,15 @@ import asyncpg
 from conductor import lifecycle, transitions
 from conductor.agents import Casts
 from conductor.build import SPAWN, Builds
-from conductor.db.queries import facts, instance_actions, instances
+from conductor.db.queries import facts, instance_actions, instances, migrations
 from conductor.db.queries import hosts as host_queries
 from conductor.db.queries.instance_list import list_on_host
+from conductor.inventory_facts import apply_inventory
 from conductor.move_facts import Moves
 from corebus.envelope import RequestContext
 from corebus.service import event_handler
 from schemas.instance_state import PowerState
+from schemas.messages.agent_compute import Destroy
 from schemas.messages.facts import (
     Fact,
     InstanceActionFailed,
@@ -34,7 +36,7 @@ from schemas.messages.facts import (
     InstanceSpawned,
     InstanceSpawnFailed,
 )
-from schemas.messages.host_facts import AgentSnapshot
+from schemas.messages.host_facts import AgentSnapshot, InventoryReported
 from schemas.placement import HostRole
 
 log = logging.getLogger(__name__)
@@ -76,9 +78,13 @@ class FactIngestor:
             if HostRole.COMPUTE in fact.roles and "domains" not in fact.failed_sections:
                 await self.reconcile(fact, ctx.request_id)
             return
+        if isinstance(fact, InventoryReported):
+            if await apply_inventory(self._pool, fact):
+                self._on_commit()
+            return
         if isinstance(fact, INSTANCE_FACTS):
             await self.ingest(fact, ctx.request_id)
-        # inventory and heartbeat facts: the registration carries them today
+        # heartbeats travel as RPCs (conductor.heartbeat); nothing to do here
 
     async def reconcile(self, snapshot: AgentSnapshot, request_id: str) -> None:
         """Make the database agree with what the host really runs: every domain it
@@ -122,15 +128,19 @@ class FactIngestor:
                 self.dropped += 1
                 return
             row = await instances.get_instance(conn, fact.resource_id, for_update=True)
-            if row is None or (row["host"] is not None and row["host"] != fact.host):
+            stale = row is None or (row["host"] is not None and row["host"] != fact.host)
+            if stale or row is None:
                 self.dropped += 1  # deleted, or a leftover report from a former host
-                return
-            if isinstance(fact, InstanceSpawnFailed):
+                if isinstance(fact, InstanceSpawned) and not await _moving(conn, fact):
+                    # spawned after its delete (or its reschedule): nothing may keep it
+                    cleanup = [(fact.host, Destroy(instance_id=fact.resource_id))]
+            elif isinstance(fact, InstanceSpawnFailed):
                 if row["task_state"] == "spawning":
                     reschedule = fact
             else:
                 cleanup = await self._apply(conn, row, fact, request_id)
-            self.applied += 1
+            if not stale:
+                self.applied += 1
         self._on_commit()
         await self._builds.cast(cleanup, request_id)
         if reschedule is not None:
@@ -181,6 +191,11 @@ class FactIngestor:
         await instances.update_state(conn, instance_id, **updates)
         if change.event is not None:
             await lifecycle.emit(conn, change.event, instance_id, request_id)
+
+
+async def _moving(conn: Any, fact: Fact) -> bool:
+    """Whether the instance has a move in progress (its other host keeps a copy)."""
+    return await migrations.in_progress(conn, fact.resource_id) is not None
 
 
 def _power_state(fact: Fact) -> PowerState | None:

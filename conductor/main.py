@@ -12,6 +12,7 @@ import asyncpg
 
 from conductor.actions import ServerActions
 from conductor.api_adapter import ApiAdapter
+from conductor.audit_service import AuditService
 from conductor.build import Builds
 from conductor.catalog import Catalog
 from conductor.compute_admin_services import compute_admin_services
@@ -26,6 +27,7 @@ from conductor.ingest import FactIngestor
 from conductor.move_facts import Moves
 from conductor.moves import MoveDeps
 from conductor.network_api_services import network_api_services
+from conductor.network_sync import NetworkSync
 from conductor.networks import NetworkAPI
 from conductor.placement import Placement
 from conductor.placement_explain import PlacementExplainer
@@ -66,6 +68,7 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
         schedule_timeout_s=conf.schedule_timeout_s,
         spawn_timeout_s=conf.spawn_timeout_s,
         image_dir=image_dir,
+        vif_plug_timeout_s=conf.vif_plug_timeout_s,
     )
     moves = Moves(  # resize, migrate, confirm/revert, rebuild
         MoveDeps(
@@ -115,6 +118,7 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
         TokenAPI(pool, conf.token_ttl_s),
         # gateway-facing APIs (one line per service object; keep this block sorted by area)
         *network_api_services(pool, client),
+        NetworkSync(pool, client),  # OVN drift repair from the database's intent
         *compute_admin_services(pool, conf.down_after_s),
         EventReplay(
             pool,
@@ -134,6 +138,7 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
             pool, builds, interval_s=conf.sweep_interval_s, on_commit=relay.wake, moves=moves
         ),
         relay,
+        AuditService(pool, bus, interval_s=conf.audit_interval_s, repair=conf.audit_repair),
         StatusReporter(pool, conf.status_log_interval_s, conf.down_after_s),
     ]
 

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from conductor.db.queries import net_networks
 from conductor.db.types import Connection
+from conductor.dvr_mirror import mirror
 from conductor.quota import charge
 from conductor.records import network_from_row, subnet_from_row
 from corebus.client import Client
@@ -109,3 +110,4 @@ class Agents:
         for command in commands:
             method = command.message_name.rsplit(".", 1)[-1]
             await self._client.cast(f"{AGENT}.{method}", command, context=ctx)
+            await mirror(self._client, command, ctx)  # dvr backend: compute hosts too

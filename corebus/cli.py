@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "corebus.up_cli",
     "corebus.watch_cli",
     "conductor.cli",
+    "conductor.audit_cli",
     "gateway.cli",
     "scheduler.cli",
     "node_agent.cli",

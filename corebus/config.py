@@ -36,6 +36,11 @@ class AmqpSettings(Section):
     event_linger_ms: float = Field(0.0, ge=0)  # 0: coalesce within one loop tick
     event_batch_max: int = Field(256, ge=1)
     reconnect_max_s: float = Field(2.0, gt=0)
+    # Signed facts (corebus/signing.py): an agent's own key, hex; empty: unsigned facts.
+    fact_key: str = ""
+    # The conductor's master secret the agents' keys derive from; when set, facts that
+    # are unsigned or mis-signed are dead-lettered.
+    fact_master_key: str = ""
 
 
 class MetricsSettings(Section):
@@ -55,8 +60,13 @@ class ConductorSettings(Section):
     max_attempts: int = Field(3, ge=1)  # the chosen host and up to 2 more after failures
     schedule_timeout_s: float = Field(30.0, gt=0)  # deadline of task_state scheduling
     spawn_timeout_s: float = Field(300.0, gt=0)  # deadline of task_state spawning
+    # how long a compute agent waits for its ports to come up (Nova's vif_plugging_timeout;
+    # 0: no wait); keep it below spawn_timeout_s
+    vif_plug_timeout_s: float = Field(300.0, ge=0)
     action_timeout_s: float = Field(120.0, gt=0)  # deadline of the other task states
     sweep_interval_s: float = Field(1.0, gt=0)
+    audit_interval_s: float = Field(600.0, gt=0)  # the periodic audit (conductor/audit.py)
+    audit_repair: bool = False  # let the periodic audit repair by policy, not only report
     image_dir: str = ""  # where image files live (default: $SKYMESH_HOME/images)
     token_ttl_s: float = Field(3600.0, gt=0)  # lifetime of an issued token
     notification_retention_s: float = Field(86400.0, gt=0)  # replayable event history
@@ -75,11 +85,16 @@ class GatewaySettings(Section):
     event_keepalive_s: float = Field(15.0, gt=0)  # SSE comment / WebSocket ping when idle
     image_dir: str = ""  # the image store: the conductor's image_dir ($SKYMESH_HOME/images)
     image_size_cap: int = Field(1 << 40, ge=1)  # bytes one image upload may have (Glance's cap)
+    # HTTPS (corebus/tls.py): PEM certificate chain and key; a CA to require client certs
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
 
     @property
     def base_url(self) -> str:
-        """The URL clients use: `public_url`, or http://host:port."""
-        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+        """The URL clients use: `public_url`, or http(s)://host:port."""
+        scheme = "https" if self.tls_cert else "http"
+        return self.public_url.rstrip("/") or f"{scheme}://{self.host}:{self.port}"
 
 
 def default_home() -> Path:

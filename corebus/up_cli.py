@@ -15,6 +15,7 @@ import asyncio
 import os
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from corebus.client import Client, wait_until_answers
 from corebus.config import Settings
 from corebus.launcher import Launcher, ProcessSpec, err, recorded, run_dir, stop_recorded
 from corebus.transport import make_bus
+from corebus.up_security import forget_agent_users, secure
+from corebus.up_security import register as register_credentials
 from corebus.up_stacks import Choice, Stack, StackError, forget, remember, remembered, stack_for
 from gateway.clouds import write_clouds_yaml
 from gateway.readiness import wait_for_gateway
@@ -51,6 +54,11 @@ def register(commands: Any) -> None:
         help="exit once the demo server is ACTIVE, leaving everything running",
     )
     up.add_argument("--no-demo", action="store_true", help="do not boot the demo server")
+    up.add_argument(
+        "--shared-agent-user",
+        action="store_true",
+        help="agents use the deployment's RabbitMQ user, not one user each",
+    )
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to get ready")
     up.set_defaults(func=run_up)
     down = commands.add_parser("down", help="stop what `skymesh up` started")
@@ -60,6 +68,7 @@ def register(commands: Any) -> None:
     down.set_defaults(func=run_down)
     status = commands.add_parser("status", help="the processes `up` started, and the hosts")
     status.set_defaults(func=run_status)
+    register_credentials(commands)  # `skymesh agent-credentials` (corebus/up_security.py)
 
 
 def choices(args: argparse.Namespace) -> list[Choice]:
@@ -189,11 +198,13 @@ async def _serve(launcher: Launcher, args: argparse.Namespace, settings: Setting
     if stacks is None:
         await _stop_stacks(settings.home)
         return 1
-    specs = services(args, stacks)
+    # per-agent broker users and fact-signing keys (corebus/up_security.py)
+    specs = await secure(services(args, stacks), settings, not args.shared_agent_user)
     for spec in specs:
         await launcher.start(spec, detach=args.detach)
     try:
-        await asyncio.wait_for(_ready(settings, specs, args.no_demo), args.timeout)
+        demo = None if args.no_demo else DemoServer(from_volume=args.storage == "rbd")
+        await asyncio.wait_for(_ready(settings, specs, demo), args.timeout)
     except (TimeoutError, SkymeshError, OSError) as exc:
         reason = "timed out" if isinstance(exc, TimeoutError) else str(exc)
         err.print(f"[red]the control plane did not get ready: {reason}[/]")
@@ -212,7 +223,7 @@ async def _serve(launcher: Launcher, args: argparse.Namespace, settings: Setting
     return await _foreground(launcher)
 
 
-async def _ready(settings: Settings, specs: list[ProcessSpec], no_demo: bool) -> None:
+async def _ready(settings: Settings, specs: list[ProcessSpec], demo: DemoServer | None) -> None:
     bus = make_bus(settings.amqp, name=f"up:{os.getpid()}")
     await bus.start()
     try:
@@ -231,13 +242,36 @@ async def _ready(settings: Settings, specs: list[ProcessSpec], no_demo: bool) ->
         with err.status("waiting for the HTTP gateway"):
             await wait_for_gateway(settings.gateway.base_url)
         err.print(f"[green]✓[/] HTTP gateway answers on {settings.gateway.base_url}")
-        if not no_demo:
-            await _boot_demo(settings)
+        if demo is not None:
+            await _boot_demo(settings, demo)
     finally:
         await bus.close()
 
 
-async def _boot_demo(settings: Settings) -> None:
+@dataclass(frozen=True)
+class DemoServer:
+    """The server `up` boots to show the mesh works: from the busybox image, on a local
+    disk, or with `--storage rbd` on a volume cloned from the image in Ceph (boot from
+    volume, deleted with the server)."""
+
+    from_volume: bool = False
+
+    def request(self, flavor_id: str, image_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": "demo", "flavor_id": flavor_id, "networks": "none"}
+        if not self.from_volume:
+            return {**body, "image_id": image_id}
+        root = {
+            "boot_index": 0,
+            "uuid": image_id,
+            "source_type": "image",
+            "destination_type": "volume",
+            "volume_size": 1,
+            "delete_on_termination": True,
+        }
+        return {**body, "block_device_mapping": [root]}
+
+
+async def _boot_demo(settings: Settings, demo: DemoServer) -> None:
     started = time.monotonic()
     async with ApiClient(settings.amqp.url) as api:
         flavors = (await api.command("flavors.list", {"name": "m1.tiny"}))["flavors"]
@@ -246,12 +280,7 @@ async def _boot_demo(settings: Settings) -> None:
             raise SkymeshError("the demo flavor m1.tiny or image busybox is missing")
         created = await api.command(
             "servers.create",
-            {
-                "name": "demo",
-                "flavor_id": flavors[0]["id"],
-                "image_id": images[0]["id"],
-                "networks": "none",
-            },
+            demo.request(flavors[0]["id"], images[0]["id"]),
             idempotency_key=DEMO_KEY,
         )
         server_id = created["server_ids"][0]
@@ -267,9 +296,10 @@ async def _boot_demo(settings: Settings) -> None:
                     fault = (server.get("fault") or {}).get("message", "no fault recorded")
                     raise SkymeshError(f"the demo server failed: {fault}")
                 await asyncio.sleep(0.2)
+    root = "an RBD volume cloned from busybox" if demo.from_volume else "a local disk"
     err.print(
         f"[green]✓[/] demo server {server_id} is ACTIVE on {server['host']} "
-        f"({time.monotonic() - started:.1f}s)"
+        f"({time.monotonic() - started:.1f}s; root disk: {root})"
     )
 
 
@@ -317,6 +347,7 @@ async def _foreground(launcher: Launcher) -> int:
 def run_down(args: argparse.Namespace, settings: Settings) -> int:
     stopped = stop_recorded(settings.home)
     asyncio.run(_stop_stacks(settings.home))
+    asyncio.run(forget_agent_users(settings))
     print(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
     if args.purge:
         return asyncio.run(_purge(settings, args.config))

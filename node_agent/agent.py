@@ -29,12 +29,16 @@ from corebus.service import rpc
 from node_agent.config import AgentConfig
 from node_agent.drivers.hypervisor.base import DomainEvent
 from node_agent.drivers.registry import Drivers, make_drivers
+from node_agent.drivers.vif.base import PortState
 from node_agent.fact_publisher import FactPublisher
 from node_agent.registration import Registration
 from node_agent.seq import SeqClock
 from node_agent.services.compute import ComputeContext, ComputeService, fact_for_event
 from node_agent.services.compute_devices import ComputeDevices
 from node_agent.services.compute_moves import ComputeMoves
+from node_agent.services.compute_pci import InventoryWatch
+from node_agent.services.compute_vifs import VifPlugging
+from node_agent.services.dvr import dvr_service, start_dvr, stop_dvr
 from node_agent.services.network import NetworkService
 from node_agent.services.storage import StorageService
 from node_agent.snapshot import take_snapshot
@@ -67,7 +71,14 @@ class NodeAgent:
         self.compute: ComputeContext | None = None
         if self.drivers.hypervisor is not None:
             builds = asyncio.Semaphore(config.max_concurrent_builds)
-            self.compute = ComputeContext(self.drivers.hypervisor, self.facts, builds)
+            self.compute = ComputeContext(
+                self.drivers.hypervisor, self.facts, builds, pci=self.drivers.pci
+            )
+            if self.drivers.vif is not None:
+                self.compute.vifs = VifPlugging(self.drivers.vif)
+        self._pci_watch: InventoryWatch | None = None
+        if self.drivers.pci is not None:
+            self._pci_watch = InventoryWatch(self.drivers.pci, self._report_inventory)
         self.registration = Registration(
             self.facts.client,
             self._registration_request,
@@ -89,11 +100,18 @@ class NodeAgent:
                 found.append(ComputeService(name, self.compute))
                 found.append(ComputeMoves(name, self.compute))
                 found.append(ComputeDevices(name, self.compute))
+            if self.drivers.dvr is not None and self._dvr_compute(serves) and name == self.name:
+                dvr, host = self.drivers.dvr, self.config.host
+                found.append(dvr_service(name, dvr, self.config.state_dir, host))
             if self.drivers.network is not None and HostRole.NETWORK in serves:
                 found.append(NetworkService(name, self.drivers.network, self.facts))
             if self.drivers.storage is not None and HostRole.STORAGE in serves:
                 found.append(StorageService(name, self.drivers.storage, self.facts))
         return found
+
+    def _dvr_compute(self, serves: set[HostRole]) -> bool:
+        """Mirrored network commands (dvr backend) on a compute-only host."""
+        return HostRole.COMPUTE in serves and HostRole.NETWORK not in self.config.roles
 
     def _roles(self) -> list[HostRole]:
         return [role for role in HostRole if role in self.config.roles]
@@ -102,6 +120,11 @@ class NodeAgent:
     async def start(self) -> None:
         if self.drivers.hypervisor is not None:
             await self.drivers.hypervisor.start(self._on_domain_event)
+        if self._pci_watch is not None:
+            await self._pci_watch.start()
+        if self.compute is not None and self.compute.vifs is not None:
+            await self.compute.vifs.driver.start(self._on_port_state)
+        await start_dvr(self.drivers)
         self._task = asyncio.create_task(self.registration.run(), name="agent-registration")
         log.info(
             "agent %s starting with roles %s", self.config.host, [r.value for r in self._roles()]
@@ -112,8 +135,13 @@ class NodeAgent:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._pci_watch is not None:
+            await self._pci_watch.close()
         if self.drivers.hypervisor is not None:
             await self.drivers.hypervisor.close()
+        if self.compute is not None and self.compute.vifs is not None:
+            await self.compute.vifs.driver.close()
+        await stop_dvr(self.drivers)
         await self.facts.drain()
         self.clock.save()
 
@@ -131,7 +159,14 @@ class NodeAgent:
         return snapshot
 
     def _on_domain_event(self, event: DomainEvent) -> None:
+        vifs = self.compute.vifs if self.compute is not None else None
+        if vifs is not None and vifs.holds(event.instance_id):
+            return  # spawning: instance.spawned reports it once its ports are up
         self.facts.publish_soon(fact_for_event(self.facts, event))
+
+    def _on_port_state(self, state: PortState) -> None:
+        if self.compute is not None and self.compute.vifs is not None:
+            self.facts.publish_soon(self.compute.vifs.observe(self.facts, state))
 
     async def inventory(self) -> HostInventory | None:
         if self.drivers.hypervisor is None:
@@ -144,6 +179,17 @@ class NodeAgent:
                 data["pci_devices"] = devices
                 inventory = HostInventory.model_validate(data)
         return inventory
+
+    async def _report_inventory(self) -> None:
+        """A fresh `fact.inventory` when PCI devices appeared or vanished (before
+        registration there is nothing to do: registering carries the inventory)."""
+        if self.host_id is None:
+            return
+        inventory = await self.inventory()
+        if inventory is not None:
+            await self.facts.publish(
+                self.facts.make(InventoryReported, self.host_id, inventory=inventory)
+            )
 
     async def _registration_request(self) -> RegisterHost:
         return RegisterHost(

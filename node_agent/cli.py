@@ -19,6 +19,7 @@ from node_agent.drivers.registry import (
     NETWORKS,
     PCIS,
     STORAGES,
+    VIFS,
     DriverChoice,
 )
 from schemas.placement import HostRole
@@ -35,11 +36,15 @@ def register(commands: Any) -> None:
     agent.add_argument("--storage", default="fake", choices=sorted(STORAGES))
     agent.add_argument("--dvr", default="fake", choices=sorted(DVRS))
     agent.add_argument("--pci", default="fake", choices=sorted(PCIS))
+    agent.add_argument(
+        "--vif", default="fake", choices=sorted(VIFS), help="how compute plugs VM ports"
+    )
     agent.add_argument("--state-dir", type=Path, help="default: $SKYMESH_HOME/agents/<host>")
     agent.add_argument("--availability-zone")
     agent.add_argument("--max-concurrent-builds", type=int, default=10)
     agent.add_argument(
-        "--libvirt-uri", help="for --hypervisor test: default a simulated node in the state dir"
+        "--libvirt-uri",
+        help="test: default a simulated node in the state dir; qemu: default qemu:///system",
     )
     agent.add_argument("--vcpus", type=int, default=8, help="simulated node CPUs (test)")
     agent.add_argument("--memory-mb", type=int, default=16384, help="simulated node memory")
@@ -80,6 +85,7 @@ def _real_options(agent: Any) -> None:
     real.add_argument("--integration-bridge", default="br-int")
     real.add_argument("--bridge-mappings", default="", help="physnet1:br-ex,...")
     real.add_argument("--chassis", help="OVN chassis name (default: the host name)")
+    real.add_argument("--ovs-netns", help="network namespace of the host's OVS (default: root)")
     real.add_argument("--ceph-conf", type=Path, help="ceph.conf of the cluster")
     real.add_argument("--ceph-pool", default="rbd")
     real.add_argument("--ceph-user", help="cephx user (without client.); none: auth none")
@@ -96,6 +102,7 @@ def real_options(args: argparse.Namespace) -> RealOptions:
             integration_bridge=args.integration_bridge,
             bridge_mappings=args.bridge_mappings,
             chassis=args.chassis,
+            ovs_netns=args.ovs_netns,
         ),
         ceph=CephOptions(conf=args.ceph_conf, pool=args.ceph_pool, user=args.ceph_user),
         vif_bridge=args.vif_bridge,
@@ -123,6 +130,7 @@ def agent_config(args: argparse.Namespace, settings: Settings) -> Any:
             storage=args.storage,
             dvr=args.dvr,
             pci=args.pci,
+            vif=args.vif,
         ),
         max_concurrent_builds=args.max_concurrent_builds,
         availability_zone=args.availability_zone,

@@ -31,7 +31,9 @@ if [ "${SKYMESH_SKIP_INTEGRATION:-0}" = 1 ]; then
     exit 0
 fi
 [ "$(id -u)" = 0 ] || die "the integration tier needs root (network namespaces, OVS, libvirtd); run as root, or set SKYMESH_SKIP_INTEGRATION=1 to skip it knowingly"
-say "integration tier: real OVS/OVN and libvirt/QEMU guests"
+say "integration tier: real OVS/OVN, namespaces, libvirt/QEMU guests, Ceph, umockdev"
 bash scripts/stack/ovn.sh install
 bash scripts/stack/libvirt.sh install
+bash scripts/stack/umockdev.sh install
+bash scripts/stack/ceph.sh install
 .venv/bin/pytest -p no:cacheprovider -n "$workers" --dist loadfile -q -m integration tests/integration

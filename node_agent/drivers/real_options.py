@@ -18,6 +18,7 @@ class OvnOptions:
     integration_bridge: str = "br-int"
     bridge_mappings: str = ""  # "physnet1:br-ex,physnet2:br-vlan"
     chassis: str | None = None  # the chassis name (system-id); None: the host name
+    ovs_netns: str | None = None  # where this host's OVS datapath lives; None: the root one
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,11 @@ from node_agent.drivers.hypervisor.base import (
     LifecycleEvent,
     PowerAction,
 )
+from node_agent.drivers.pci.base import PciDriver
 from node_agent.fact_publisher import FactPublisher
 from node_agent.failures import reason, wire_error
+from node_agent.services.compute_pci import release_devices, spawn_with_devices
+from node_agent.services.compute_vifs import VifPlugging, spawn_plugged, unplug_all
 from schemas.errors import NotFound
 from schemas.messages.agent_compute import (
     ConsoleOutput,
@@ -57,6 +60,8 @@ class ComputeContext:
     facts: FactPublisher
     builds: asyncio.Semaphore  # at most N spawns at once (Nova's max_concurrent_builds)
     running: int = field(default=0)
+    pci: PciDriver | None = None  # assigns the claim's PCI devices (compute_pci.py)
+    vifs: VifPlugging | None = None  # plugs the ports, waits for them (compute_vifs.py)
 
     @contextlib.contextmanager
     def task(self) -> Iterator[None]:
@@ -111,7 +116,13 @@ class ComputeService:
         with self._c.task():
             async with self._c.builds:
                 try:
-                    info = await self._c.driver.spawn(req)
+                    info = await spawn_plugged(
+                        self._c.vifs,
+                        self._c.driver,
+                        req,
+                        start=lambda: spawn_with_devices(self._c.pci, self._c.driver, req),
+                        undo=lambda: release_devices(self._c.pci, req.instance_id),
+                    )
                 except DriverError as exc:
                     log.warning("spawn of %s failed: %s", req.instance_id, exc)
                     fact = facts.make(
@@ -141,6 +152,8 @@ class ComputeService:
         with self._c.task():
             try:
                 await self._c.driver.destroy(req.instance_id)
+                await release_devices(self._c.pci, req.instance_id)
+                await unplug_all(self._c.vifs, req.instance_id, req.port_ids)
             except DriverError as exc:
                 fact = facts.make(
                     InstanceActionFailed, req.instance_id, action="destroy", reason=reason(exc)

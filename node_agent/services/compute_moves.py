@@ -19,6 +19,8 @@ from node_agent.drivers.errors import DriverError, NotFoundError
 from node_agent.drivers.hypervisor.base import DomainInfo, PowerAction
 from node_agent.failures import reason
 from node_agent.services.compute import ComputeContext
+from node_agent.services.compute_pci import release_devices, spawn_with_devices
+from node_agent.services.compute_vifs import unplug_instance
 from schemas.instance_state import PowerState
 from schemas.messages.agent_compute import Rebuild, Spawn
 from schemas.messages.agent_devices import (
@@ -67,7 +69,9 @@ class ComputeMoves:
     async def finish_resize(self, ctx: RequestContext, req: FinishResize) -> None:
         async def step() -> PowerState:
             async with self._c.builds:
-                info = await self._c.driver.spawn(spawn_request(req))
+                if self._c.vifs is not None:  # plugged, not waited for: the binding moves
+                    await self._c.vifs.plug(spawn_request(req))
+                info = await spawn_with_devices(self._c.pci, self._c.driver, spawn_request(req))
             if not req.power_on:
                 info = await self._c.driver.power(req.instance_id, PowerAction.POWER_OFF)
             return info.power_state
@@ -78,6 +82,8 @@ class ComputeMoves:
     async def confirm_resize(self, ctx: RequestContext, req: ConfirmResize) -> None:
         async def step() -> PowerState:
             await self._c.driver.destroy(req.instance_id)
+            await release_devices(self._c.pci, req.instance_id)
+            await unplug_instance(self._c.vifs, self._c.driver, req.instance_id)
             return PowerState.NOSTATE
 
         await self._step(req.instance_id, req.migration_id, "confirm_resize", "confirmed", step)
@@ -86,6 +92,8 @@ class ComputeMoves:
     async def revert_resize(self, ctx: RequestContext, req: RevertResize) -> None:
         async def step() -> PowerState:
             await self._c.driver.destroy(req.instance_id)
+            await release_devices(self._c.pci, req.instance_id)
+            await unplug_instance(self._c.vifs, self._c.driver, req.instance_id)
             return PowerState.NOSTATE
 
         await self._step(req.instance_id, req.migration_id, "revert_resize", "reverted", step)
