@@ -51,15 +51,21 @@ def host_connector(host: str) -> dict[str, Any]:
 
 
 def volume_connection(
-    attachment: Mapping[str, Any], rbd: RbdConnection, device: str | None
+    attachment: Mapping[str, Any],
+    rbd: RbdConnection,
+    device: str | None,
+    *,
+    shareable: bool = False,
 ) -> VolumeConnection:
-    """What the compute agent needs to attach the attachment's volume."""
+    """What the compute agent needs to attach the attachment's volume (`shareable` for a
+    multiattach volume, so that the hypervisor lets several guests open it)."""
     return VolumeConnection(
         volume_id=attachment["volume_id"],
         attachment_id=attachment["id"],
         device_name=device,
         boot_index=attachment.get("boot_index"),
         read_only=attachment["attach_mode"] == "ro",
+        shareable=shareable,
         rbd=rbd,
     )
 
@@ -208,7 +214,9 @@ async def attach(conn: Connection, server_id: UUID, host: str) -> tuple[VolumeCo
             connection_info=rbd.model_dump(mode="json"),
         )
         assert updated is not None, "the attachment is live (locked with its volume)"
-        connections.append(volume_connection(updated, rbd, updated["device"]))
+        connections.append(
+            volume_connection(updated, rbd, updated["device"], shareable=row["multiattach"])
+        )
     return tuple(connections)
 
 

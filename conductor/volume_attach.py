@@ -87,7 +87,7 @@ class VolumeAttachAPI:
             raise Conflict(f"the attach of volume {req.volume_id} was rolled back")
         command = agent.AttachVolume(
             instance_id=req.server_id,
-            volume=volume_connection(row, connection, req.device),
+            volume=volume_connection(row, connection, req.device, shareable=volume["multiattach"]),
         )
         await self._client.cast(agent_topic(server["host"], command), command, context=ctx)
         return AttachVolumeReply(attachment=attachment_from_row(row))

@@ -28,6 +28,7 @@ class VolumeConnection(Model):
     boot_index: int | None = Field(None, ge=0)
     disk_bus: str = Field("virtio", pattern=r"^(virtio|scsi|ide|usb|sata)$")
     read_only: bool = False
+    shareable: bool = False  # a multiattach volume: several guests may have it open
     rbd: RbdConnection
 
 

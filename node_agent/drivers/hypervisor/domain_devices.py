@@ -70,6 +70,8 @@ def rbd_disk(volume: VolumeConnection, device: str, ceph_conf: Path | None = Non
     ET.SubElement(disk, "serial").text = str(volume.volume_id)
     if volume.read_only:
         ET.SubElement(disk, "readonly")
+    if volume.shareable:
+        ET.SubElement(disk, "shareable")
     return disk
 
 

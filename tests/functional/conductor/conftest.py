@@ -92,6 +92,7 @@ class StandInAgent(DeviceStandIn):
         self.spawned: list[uuid.UUID] = []
         self.stuck: set[str] = set()  # commands (method names) never answered
         self.commands: list[str] = []  # resize/migrate/rebuild commands received
+        self.volume_connections: list[Any] = []
         self._seq = 0
 
     async def report(self, fact_type: type[Fact], instance_id: uuid.UUID, **fields: Any) -> None:

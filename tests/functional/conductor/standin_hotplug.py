@@ -22,6 +22,7 @@ class DeviceStandIn:
     silent: bool
     stuck: set[str]
     fail_device: str | None = None
+    volume_connections: list[Any]  # every AttachVolume's connection, in order
 
     client: Client
     _seq: int
@@ -57,6 +58,7 @@ class DeviceStandIn:
     @rpc
     async def attach_volume(self, ctx: RequestContext, req: agent_devices.AttachVolume) -> None:
         volume = req.volume
+        self.volume_connections.append(volume)
         if self._quiet("attach_volume") or await self._failed(
             "attach_volume", req.instance_id, volume.volume_id
         ):

@@ -121,6 +121,21 @@ async def test_attach_then_detach(mesh: Mesh, devices: DeviceAgents) -> None:
     assert volume_notes == [str(volume_id)]
 
 
+async def test_a_multiattach_volume_reaches_the_host_as_shareable(
+    mesh: Mesh, devices: DeviceAgents
+) -> None:
+    plain, shared = await available_volume(mesh), await available_volume(mesh)
+    async with mesh.pool.acquire() as conn:
+        await conn.execute("UPDATE volumes SET multiattach = true WHERE id = $1", shared)
+    for volume_id in (plain, shared):  # one server each: the stand-in reports /dev/vdb
+        await attach(mesh, await server(mesh), volume_id)
+        await wait_status(mesh, volume_id, "in-use")
+    sent = {
+        c.volume_id: c.shareable for agent in mesh.agents.values() for c in agent.volume_connections
+    }
+    assert sent == {plain: False, shared: True}
+
+
 async def test_attach_refused_in_the_wrong_state(mesh: Mesh, devices: DeviceAgents) -> None:
     server_id = await server(mesh)
     volume_id = await available_volume(mesh)

@@ -141,6 +141,12 @@ def test_rbd_monitors_come_from_the_connection_only_without_a_ceph_conf() -> Non
     assert with_conf.findall("source/host") == []
 
 
+def test_a_multiattach_volume_is_a_shareable_disk() -> None:
+    assert rbd_disk(cephx_volume(), "/dev/vdb").find("shareable") is None
+    shared = cephx_volume().model_copy(update={"shareable": True})
+    assert rbd_disk(shared, "/dev/vdb").find("shareable") is not None
+
+
 def test_qemu_guest_devices(tmp_path: Path) -> None:
     tapped, bridged = port(1), port(2)
     request = spawn(ports=(tapped, bridged), volumes=(cephx_volume(),))
