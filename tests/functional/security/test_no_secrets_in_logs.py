@@ -35,6 +35,10 @@ async def test_passwords_stay_out_of_the_logs(
     cloud: Cloud, amqp_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # configure_logging (run in-process by other tests of this worker) turns the broker
+    # client's loggers down to WARNING: bring them back for this test
+    for name in ("aiormq", "aio_pika"):
+        caplog.set_level(logging.DEBUG, logger=name)
     secrets = [f"Pw-{uuid.uuid4().hex}" for _ in range(5)]
     first, second, wrong, misplaced, broker = secrets
     name = f"logs-{uuid.uuid4().hex[:6]}"
