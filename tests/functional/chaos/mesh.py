@@ -12,7 +12,6 @@ import asyncio
 import os
 import shutil
 import signal
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from corebus.config import AmqpSettings, DatabaseSettings, Settings
 from corebus.launcher import Launcher, ProcessSpec, is_alive, run_dir
 from corebus.up_cli import services
 from tests.conftest import free_port, run_sync
+from tests.functional.mesh.deployment import Deployment
 
 # Faster deadlines than the defaults, so a lost step is retried within the test's bound.
 CHAOS_SETTINGS = {
@@ -43,29 +43,10 @@ CHAOS_SETTINGS = {
 
 
 @dataclass(frozen=True)
-class ChaosMesh:
-    env: dict[str, str]
-    dsn: str
-    amqp_url: str
-    home: Path
-
+class ChaosMesh(Deployment):
     @property
     def vhost(self) -> str:
         return vhost_of(self.amqp_url)
-
-    async def skymesh(self, *args: str, timeout: float = 120) -> tuple[int, str]:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "corebus.cli",
-            *args,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
-        assert proc.returncode is not None
-        return proc.returncode, out.decode()
 
     def pid(self, name: str) -> int:
         return int((run_dir(self.home) / f"{name}.pid").read_text().strip())

@@ -3,13 +3,9 @@ database and a vhost of its own, driven as a user would: through the AMQP API.""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,29 +13,7 @@ import pytest
 from conductor.db.admin import drop_database
 from corebus.amqp.admin import create_vhost, delete_vhost, vhost_of, with_vhost
 from tests.conftest import free_port, run_sync
-
-
-@dataclass(frozen=True)
-class Deployment:
-    env: dict[str, str]
-    dsn: str
-    amqp_url: str
-    home: Path
-    up_output: str = ""
-
-    async def skymesh(self, *args: str, timeout: float = 120) -> tuple[int, str]:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "corebus.cli",
-            *args,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
-        assert proc.returncode is not None
-        return proc.returncode, out.decode()
+from tests.functional.mesh.deployment import Deployment
 
 
 @pytest.fixture(scope="module")

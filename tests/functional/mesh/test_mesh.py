@@ -13,7 +13,7 @@ import asyncpg
 import orjson
 import pytest
 
-from tests.functional.mesh.conftest import Deployment
+from tests.functional.mesh.deployment import Deployment
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 

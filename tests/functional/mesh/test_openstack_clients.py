@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.mesh.conftest import Deployment
+from tests.functional.mesh.deployment import Deployment
 
 OPENSTACK = str(Path(sys.executable).with_name("openstack"))
 
