@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.ceph_stack import ceph_cluster, ceph_cluster_cephx  # noqa: F401
+from tests.integration.guest_fixtures import guest_artefacts, libvirt_uri  # noqa: F401
 from tests.integration.ovn_scratch import OvnScratch
 from tests.integration.ovn_stack import OvnStack, running_stack
 

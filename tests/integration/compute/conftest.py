@@ -1,15 +1,13 @@
 """Fixtures for real QEMU guests on qemu:///system.
 
-`libvirt_uri` makes sure libvirtd and virtlogd run for the session (scripts/stack/libvirt.sh);
-`guest_artefacts` builds or reuses the busybox guest (scripts/stack/guest.sh) in a cache shared
-by sessions ($SKYMESH_GUEST_CACHE, default .cache/guest in the repository); `guests` defines
+`libvirt_uri` and `guest_artefacts` (libvirtd running, the busybox guest built) come from
+tests/integration/guest_fixtures.py, shared with the storage and end-to-end tests; `guests` defines
 and starts domains tagged in their <metadata> with the test's own id and, whatever happens,
 destroys and undefines every domain carrying that tag afterwards, then checks none is left.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 import uuid
@@ -27,24 +25,7 @@ from tests.integration.compute.guest import (
     domain_xml,
     wait_for_marker_async,
 )
-from tests.integration.compute.libvirt_stack import REPO, URI, build_guest, running_libvirtd
-
-
-@pytest.fixture(scope="session")
-def libvirt_uri() -> Iterator[str]:
-    with running_libvirtd() as uri:
-        yield uri
-
-
-@pytest.fixture(scope="session")
-def guest_artefacts() -> GuestArtefacts:
-    cache = Path(os.environ.get("SKYMESH_GUEST_CACHE", REPO / ".cache" / "guest"))
-    built = build_guest(cache)
-    return GuestArtefacts(
-        kernel=Path(built["kernel"]),
-        initrd=Path(built["initrd"]),
-        kernel_version=built["kernel_version"],
-    )
+from tests.integration.compute.libvirt_stack import URI
 
 
 @pytest.fixture

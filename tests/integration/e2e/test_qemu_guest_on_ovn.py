@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import subprocess
 import time
 import uuid
@@ -48,7 +47,6 @@ from tests.integration.compute.agent_guests import (
     wait_for_console,
 )
 from tests.integration.compute.guest import GuestArtefacts
-from tests.integration.compute.libvirt_stack import REPO, build_guest, running_libvirtd
 from tests.integration.e2e.root_chassis import RootChassis, start_root_chassis
 from tests.integration.network import netbuild as build
 from tests.integration.ovn_stack import running_stack
@@ -60,23 +58,6 @@ FLOATING_IP = "172.24.4.100"
 GATEWAY_IP = "172.24.4.10"
 BOUND_WITHIN_S = 60.0  # the tap exists before the domain starts; QEMU opens it at once
 DHCP_WITHIN_S = 180.0  # lease 10-15 s after spawn when idle; 104 s seen at load average 19
-
-
-@pytest.fixture(scope="module")
-def libvirt_uri() -> Iterator[str]:
-    with running_libvirtd() as uri:
-        yield uri
-
-
-@pytest.fixture(scope="module")
-def guest_artefacts() -> GuestArtefacts:
-    cache = Path(os.environ.get("SKYMESH_GUEST_CACHE", REPO / ".cache" / "guest"))
-    built = build_guest(cache)
-    return GuestArtefacts(
-        kernel=Path(built["kernel"]),
-        initrd=Path(built["initrd"]),
-        kernel_version=built["kernel_version"],
-    )
 
 
 @pytest.fixture(scope="module")

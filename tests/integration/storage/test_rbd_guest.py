@@ -42,7 +42,6 @@ from tests.integration.compute.agent_guests import (
     values,
     wait_for_console,
 )
-from tests.integration.compute.conftest import guest_artefacts, libvirt_uri  # noqa: F401
 from tests.integration.compute.guest import GuestArtefacts, run
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -96,8 +95,8 @@ class Stage:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def stage(
     ceph_cluster: CephCluster,
-    libvirt_uri: str,  # noqa: F811
-    guest_artefacts: GuestArtefacts,  # noqa: F811
+    libvirt_uri: str,
+    guest_artefacts: GuestArtefacts,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stage]:
     tmp = tmp_path_factory.mktemp("rbd-guest")
@@ -129,7 +128,7 @@ async def stage(
 
 async def test_guest_boots_from_a_cow_clone_of_an_rbd_image(
     stage: Stage,
-    guest_artefacts: GuestArtefacts,  # noqa: F811
+    guest_artefacts: GuestArtefacts,
 ) -> None:
     raw = ext4_with_marker(stage.tmp / "image.raw", stage.root_marker)
     source = await stage.storage.import_image(stage.image_id, raw)
