@@ -165,6 +165,22 @@ class Guest:
         out = run("ip", "-n", self.netns, "-4", "-o", "addr", "show", "dev", "eth0")
         return [line.split()[3] for line in out.splitlines()]
 
+    def udhcpc(self, workdir: Path) -> list[str]:
+        """Ask DHCP for eth0's address with busybox udhcpc (failing when no lease comes;
+        quitting once bound) and configure it; the lease as `key=value` words."""
+        lease = workdir / "lease"
+        script = workdir / "udhcpc.sh"
+        script.write_text(
+            "#!/bin/sh\n"
+            '[ "$1" = bound ] || exit 0\n'
+            f'echo "ip=$ip mask=$mask router=$router serverid=$serverid lease=$lease" > {lease}\n'
+            'ip addr add "$ip/$mask" dev "$interface"\n'
+        )
+        script.chmod(0o755)
+        udhcpc = ("busybox", "udhcpc", "-i", "eth0", "-f", "-n", "-q", "-t", "5", "-T", "1")
+        self.exec(*udhcpc, "-s", str(script))
+        return lease.read_text().split()
+
     def remove(self) -> None:
         self.chassis.vsctl("--if-exists", "del-port", "br-int", self.ovs_port)
         if self.netns in list_netns():

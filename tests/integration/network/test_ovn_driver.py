@@ -201,7 +201,7 @@ async def test_ovn_dhcp_gives_guest_its_fixed_ip(lab: Lab, stack: OvnStack, tmp_
     await lab.ensure(net, port)
     guest = await lab.guest(port, chassis, static=False)
     assert guest.addresses() == []
-    assert udhcpc(guest, tmp_path) == [
+    assert guest.udhcpc(tmp_path) == [
         "ip=10.51.0.23",
         "mask=24",
         "router=10.51.0.1",
@@ -209,22 +209,6 @@ async def test_ovn_dhcp_gives_guest_its_fixed_ip(lab: Lab, stack: OvnStack, tmp_
         "lease=43200",
     ]
     assert guest.addresses() == ["10.51.0.23/24"]
-
-
-def udhcpc(guest: Guest, tmp_path: Path) -> list[str]:
-    lease = tmp_path / "lease"
-    script = tmp_path / "udhcpc.sh"
-    script.write_text(
-        "#!/bin/sh\n"
-        '[ "$1" = bound ] || exit 0\n'
-        f'echo "ip=$ip mask=$mask router=$router serverid=$serverid lease=$lease" > {lease}\n'
-        'ip addr add "$ip/$mask" dev "$interface"\n'
-    )
-    script.chmod(0o755)
-    guest.exec(
-        "busybox", "udhcpc", "-i", "eth0", "-f", "-n", "-q", "-t", "5", "-T", "1", "-s", str(script)
-    )
-    return lease.read_text().split()
 
 
 async def test_security_group_blocks_tcp_until_a_rule_allows_it(lab: Lab, stack: OvnStack) -> None:
