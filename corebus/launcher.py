@@ -152,10 +152,17 @@ class Launcher:
     async def wait_any(self) -> str:
         """Wait until one child exits; returns its name."""
         waits = {asyncio.create_task(p.wait()): n for n, p in self.children.items()}
-        done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
+        try:
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
         return waits[done.pop()]
+
+    async def first_exit(self) -> tuple[str, int]:
+        """The name and exit code of the first child to exit."""
+        name = await self.wait_any()
+        return name, self.children[name].returncode or 0
 
     async def stop_all(self, grace: float = 15.0) -> None:
         for proc in self.children.values():

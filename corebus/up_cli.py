@@ -14,26 +14,23 @@ import argparse
 import asyncio
 import os
 import signal
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from corebus.amqp.admin import AdminUnavailable, create_vhost, delete_vhost, vhost_of
-from corebus.api_client import ApiClient
-from corebus.client import Client, wait_until_answers
+from corebus.client import Client
 from corebus.config import Settings
 from corebus.launcher import Launcher, ProcessSpec, err, recorded, run_dir, stop_recorded
 from corebus.transport import make_bus
+from corebus.up_ready import DemoServer, Readiness
 from corebus.up_security import forget_agent_users, secure
 from corebus.up_security import register as register_credentials
 from corebus.up_stacks import Choice, Stack, StackError, forget, remember, remembered, stack_for
 from gateway.clouds import write_clouds_yaml
-from gateway.readiness import wait_for_gateway
 from schemas.errors import SkymeshError
 from schemas.messages.conductor_hosts import ListHosts, ListHostsReply
-
-DEMO_KEY = "skymesh-up-demo-server"  # the idempotency key: one demo server, however often
 
 
 def register(commands: Any) -> None:
@@ -202,12 +199,14 @@ async def _serve(launcher: Launcher, args: argparse.Namespace, settings: Setting
     specs = await secure(services(args, stacks), settings, not args.shared_agent_user)
     for spec in specs:
         await launcher.start(spec, detach=args.detach)
+    demo = None if args.no_demo else DemoServer(from_volume=args.storage == "rbd")
+    readiness = Readiness(settings, specs, demo)
     try:
-        demo = None if args.no_demo else DemoServer(from_volume=args.storage == "rbd")
-        await asyncio.wait_for(_ready(settings, specs, demo), args.timeout)
+        await asyncio.wait_for(readiness.wait(launcher.first_exit()), args.timeout)
     except (TimeoutError, SkymeshError, OSError) as exc:
-        reason = "timed out" if isinstance(exc, TimeoutError) else str(exc)
-        err.print(f"[red]the control plane did not get ready: {reason}[/]")
+        timed_out = isinstance(exc, TimeoutError)
+        reason = readiness.explain_timeout(args.timeout) if timed_out else str(exc)
+        err.print(f"[red]the control plane did not get ready:[/] {escape(reason)}")
         if args.detach:
             err.print(f"logs are in {settings.home / 'logs'}; `skymesh down` stops everything")
         else:
@@ -221,86 +220,6 @@ async def _serve(launcher: Launcher, args: argparse.Namespace, settings: Setting
     if args.detach:
         return 0
     return await _foreground(launcher)
-
-
-async def _ready(settings: Settings, specs: list[ProcessSpec], demo: DemoServer | None) -> None:
-    bus = make_bus(settings.amqp, name=f"up:{os.getpid()}")
-    await bus.start()
-    try:
-        with err.status("waiting for the conductor and the scheduler") as status:
-            for service in ("conductor", "scheduler"):
-                await wait_until_answers(bus, service)
-            expected = {s.name for s in specs if s.args[0] == "agent"}
-            while True:
-                reply = await Client(bus).call("conductor.list_hosts", ListHosts(), ListHostsReply)
-                up = {h.name for h in reply.hosts if h.is_up} & expected
-                status.update(f"waiting for the agents: {len(up)} of {len(expected)} up")
-                if up == expected:
-                    break
-                await asyncio.sleep(0.3)
-        err.print(f"[green]✓[/] conductor, scheduler and {len(expected)} agents are up")
-        with err.status("waiting for the HTTP gateway"):
-            await wait_for_gateway(settings.gateway.base_url)
-        err.print(f"[green]✓[/] HTTP gateway answers on {settings.gateway.base_url}")
-        if demo is not None:
-            await _boot_demo(settings, demo)
-    finally:
-        await bus.close()
-
-
-@dataclass(frozen=True)
-class DemoServer:
-    """The server `up` boots to show the mesh works: from the busybox image, on a local
-    disk, or with `--storage rbd` on a volume cloned from the image in Ceph (boot from
-    volume, deleted with the server)."""
-
-    from_volume: bool = False
-
-    def request(self, flavor_id: str, image_id: str) -> dict[str, Any]:
-        body: dict[str, Any] = {"name": "demo", "flavor_id": flavor_id, "networks": "none"}
-        if not self.from_volume:
-            return {**body, "image_id": image_id}
-        root = {
-            "boot_index": 0,
-            "uuid": image_id,
-            "source_type": "image",
-            "destination_type": "volume",
-            "volume_size": 1,
-            "delete_on_termination": True,
-        }
-        return {**body, "block_device_mapping": [root]}
-
-
-async def _boot_demo(settings: Settings, demo: DemoServer) -> None:
-    started = time.monotonic()
-    async with ApiClient(settings.amqp.url) as api:
-        flavors = (await api.command("flavors.list", {"name": "m1.tiny"}))["flavors"]
-        images = (await api.command("images.list", {"name": "busybox"}))["images"]
-        if not flavors or not images:
-            raise SkymeshError("the demo flavor m1.tiny or image busybox is missing")
-        created = await api.command(
-            "servers.create",
-            demo.request(flavors[0]["id"], images[0]["id"]),
-            idempotency_key=DEMO_KEY,
-        )
-        server_id = created["server_ids"][0]
-        with err.status("booting the demo server") as status:
-            while True:
-                got = await api.command("servers.get", {"server_id": server_id})
-                server = got["server"]
-                state = f"{server['vm_state']}/{server['task_state'] or '-'}"
-                status.update(f"booting the demo server {server_id}: {state}")
-                if server["vm_state"] == "active" and not server["task_state"]:
-                    break
-                if server["vm_state"] == "error":
-                    fault = (server.get("fault") or {}).get("message", "no fault recorded")
-                    raise SkymeshError(f"the demo server failed: {fault}")
-                await asyncio.sleep(0.2)
-    root = "an RBD volume cloned from busybox" if demo.from_volume else "a local disk"
-    err.print(
-        f"[green]✓[/] demo server {server_id} is ACTIVE on {server['host']} "
-        f"({time.monotonic() - started:.1f}s; root disk: {root})"
-    )
 
 
 def _say_where(settings: Settings, detached: bool) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 from typing import Any
 
 from corebus.config import Settings
+
+log = logging.getLogger("gateway")
 
 
 def register(commands: Any) -> None:
@@ -17,12 +20,16 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway.main import run_gateway
+    from gateway.main import GatewayCannotListen, run_gateway
 
     changes = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     if changes:
         settings = settings.model_copy(
             update={"gateway": settings.gateway.model_copy(update=changes)}
         )
-    asyncio.run(run_gateway(settings))
+    try:
+        asyncio.run(run_gateway(settings))
+    except GatewayCannotListen as exc:
+        log.error("%s", exc)
+        return 1
     return 0

@@ -18,6 +18,10 @@ from gateway.app import build_app
 log = logging.getLogger(__name__)
 
 
+class GatewayCannotListen(Exception):
+    """The gateway's address is taken or not ours (the process exits 1 saying which)."""
+
+
 async def run_gateway(settings: Settings, transport: str = "amqp") -> None:
     conf = settings.gateway
     bus = make_bus(
@@ -30,13 +34,16 @@ async def run_gateway(settings: Settings, transport: str = "amqp") -> None:
     site = web.TCPSite(
         runner, conf.host, conf.port, reuse_address=True, ssl_context=server_context(conf)
     )
-    await site.start()
-    log.info("gateway listening on %s", conf.base_url)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
+        try:
+            await site.start()
+        except OSError as exc:
+            raise GatewayCannotListen(f"cannot listen on {conf.host}:{conf.port}: {exc}") from exc
+        log.info("gateway listening on %s", conf.base_url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
         await stop.wait()
     finally:
         await runner.cleanup()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import time
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -55,11 +54,3 @@ def amqp_url() -> Iterator[str]:
         yield with_vhost(AMQP_SERVER, vhost)
     finally:
         run_sync(delete_vhost(vhost))
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (for a process the test starts)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

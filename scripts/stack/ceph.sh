@@ -58,7 +58,7 @@ cmd_install() {
 }
 
 free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    python3 corebus/netports.py  # below the ephemeral range: no client connection takes it
 }
 
 write_conf() {

@@ -29,8 +29,9 @@ from corebus.amqp.admin import (
 )
 from corebus.config import AmqpSettings, DatabaseSettings, Settings
 from corebus.launcher import Launcher, ProcessSpec, is_alive, run_dir
+from corebus.netports import free_port
 from corebus.up_cli import services
-from tests.conftest import free_port, run_sync
+from tests.conftest import run_sync
 from tests.functional.mesh.deployment import Deployment
 
 # Faster deadlines than the defaults, so a lost step is retried within the test's bound.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import time
 import uuid
@@ -20,10 +21,10 @@ from corebus.amqp.bus import AmqpBus
 from corebus.client import Client
 from corebus.envelope import Kind, envelope_for
 from corebus.launcher import is_alive
+from corebus.netports import free_port
 from schemas.errors import NotFound
 from schemas.messages.conductor_hosts import Heartbeat, RegisterHost, RegisterHostReply
 from schemas.placement import HostRole
-from tests.conftest import free_port
 
 pytestmark = pytest.mark.functional
 
@@ -111,6 +112,24 @@ async def test_up_detach_boots_the_demo_and_down_stops_everything(
     # the database is kept unless asked: a second `up` finds it migrated
     code, out = await run(up_env, "db", "status")
     assert code == 0 and "applied" in out, out
+
+
+async def test_up_says_at_once_which_process_exited_and_why(up_env: dict[str, str]) -> None:
+    """The gateway cannot listen (its port is taken): `up` stops waiting as soon as it exits
+    and shows its log, instead of timing out with no reason."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(up_env["SKYMESH_GATEWAY__PORT"])))
+        taken.listen()
+        try:
+            started = time.monotonic()
+            code, out = await run(up_env, "up", "--detach", "--no-demo", timeout=180)
+            took = time.monotonic() - started
+        finally:
+            await run(up_env, "down")
+    assert code == 1, out
+    assert "gateway exited with code 1" in out and "--- last lines of gateway's log ---" in out
+    assert "address already in use" in out.lower(), out
+    assert took < 100, f"{took:.0f} s: it waited for the timeout"  # `up --timeout` is 120 s
 
 
 async def test_up_in_the_foreground_stops_on_down(up_env: dict[str, str], amqp_url: str) -> None:

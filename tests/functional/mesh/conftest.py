@@ -12,7 +12,8 @@ import pytest
 
 from conductor.db.admin import drop_database
 from corebus.amqp.admin import create_vhost, delete_vhost, vhost_of, with_vhost
-from tests.conftest import free_port, run_sync
+from corebus.netports import free_port
+from tests.conftest import run_sync
 from tests.functional.mesh.deployment import Deployment
 
 

@@ -21,11 +21,11 @@ import pytest
 from corebus.amqp.bus import AmqpBus
 from corebus.client import ping
 from corebus.config import load_settings
+from corebus.netports import free_port
 from corebus.service import ServiceRunner, rpc
 from corebus.tls import amqps_url, client_context
 from gateway.main import run_gateway
 from schemas.messages.conductor_hosts import ListHosts
-from tests.conftest import free_port
 from tests.functional.security.certs import Pki, make_pki
 
 pytestmark = pytest.mark.functional

@@ -1,21 +1,14 @@
 """Handled messages show up on the Prometheus endpoint a service serves."""
 
-import socket
-
 import aiohttp
 
 from corebus.client import Client
 from corebus.config import MetricsSettings
 from corebus.memory import InMemoryBus
 from corebus.metrics import serve_metrics
+from corebus.netports import free_port
 from corebus.service import ServiceRunner
 from tests.unit.corebus.test_service import Add, Calculator, Sum
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_port_zero_serves_nothing() -> None:

@@ -3,7 +3,7 @@ a root volume cloned from it (boot from volume, deleted with the server)."""
 
 from __future__ import annotations
 
-from corebus.up_cli import DemoServer
+from corebus.up_ready import DemoServer
 from schemas.messages.conductor_servers import CreateServer
 
 
