@@ -40,6 +40,7 @@ from node_agent.services.compute_pci import InventoryWatch
 from node_agent.services.compute_vifs import VifPlugging
 from node_agent.services.dvr import dvr_service, start_dvr, stop_dvr
 from node_agent.services.network import NetworkService
+from node_agent.services.router_ports import PortWatch, RouterPortReports
 from node_agent.services.storage import StorageService
 from node_agent.snapshot import take_snapshot
 from schemas.messages.agent_compute import RequestSnapshot
@@ -79,6 +80,10 @@ class NodeAgent:
         self._pci_watch: InventoryWatch | None = None
         if self.drivers.pci is not None:
             self._pci_watch = InventoryWatch(self.drivers.pci, self._report_inventory)
+        self._router_ports: RouterPortReports | None = None
+        network = self.drivers.network
+        if isinstance(network, PortWatch) and HostRole.NETWORK in config.roles:
+            self._router_ports = RouterPortReports(network, self.facts)
         self.registration = Registration(
             self.facts.client,
             self._registration_request,
@@ -142,6 +147,8 @@ class NodeAgent:
         if self.compute is not None and self.compute.vifs is not None:
             await self.compute.vifs.driver.close()
         await stop_dvr(self.drivers)
+        if self._router_ports is not None:
+            self._router_ports.close()
         await self.facts.drain()
         self.clock.save()
 
@@ -210,4 +217,6 @@ class NodeAgent:
                 self.facts.make(InventoryReported, reply.host_id, inventory=inventory)
             )
         await self.publish_snapshot()
+        if self._router_ports is not None:
+            await self._router_ports.report_all()
         self.clock.save()

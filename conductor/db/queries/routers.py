@@ -52,7 +52,7 @@ async def add_interface(
             network_id=subnet["network_id"],
             project_id=project_id,
             device_id=str(router_id),
-            device_owner=f"{ports.ROUTER_OWNER}_distributed",
+            device_owner=ports.ROUTER_OWNER,  # as the API makes them (and Neutron with OVN)
             fixed_ip=str(subnet["gateway_ip"]),
         )
         await conn.execute(

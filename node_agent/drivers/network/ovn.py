@@ -94,18 +94,22 @@ class OvnNetwork:
     async def delete_floating_ip(self, floating_ip_id: UUID) -> bool:
         return await self.nb.apply(lambda tx: ovn_routers.delete_floating_ip(tx, floating_ip_id))
 
-    async def list_ports(self) -> list[PortInfo]:
-        return await self.nb.read(ovn_ports.list_port_infos)
+    async def list_ports(self, owner: str = "port") -> list[PortInfo]:
+        """skymesh's LSPs of VM ports (`owner="port"`) or of routers (`"router"`)."""
+        return await self.nb.read(lambda tx: ovn_ports.list_port_infos(tx, owner))
 
     async def reconcile(self, intent: SyncNetwork) -> SyncNetworkReply:
         return await reconcile(self.nb, intent, self.gateway_chassis)
 
-    async def watch_ports(self, callback: Callable[[PortInfo], None]) -> Callable[[], None]:
-        """`callback(info)` on this loop whenever one of skymesh's LSPs changes (its `up`
-        turning true is the binding becoming live); returns the function that stops it."""
+    async def watch_ports(
+        self, callback: Callable[[PortInfo], None], owner: str = "port"
+    ) -> Callable[[], None]:
+        """`callback(info)` on this loop whenever one of skymesh's LSPs of `owner` changes
+        (a VM port's `up` turning true is its binding becoming live; a router port's, northd
+        seeing its peer router port); returns the function that stops it."""
 
         def on_row(event: str, row: Row) -> None:
-            if event != "delete" and row.external_ids.get(names.OWNER) == "port":
+            if event != "delete" and row.external_ids.get(names.OWNER) == owner:
                 callback(ovn_ports.port_info(row))
 
         return await self.nb.watch("Logical_Switch_Port", on_row)

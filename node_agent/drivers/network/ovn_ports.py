@@ -175,6 +175,6 @@ def port_info(lsp: Row) -> PortInfo:
     )
 
 
-def list_port_infos(tx: Tx) -> list[PortInfo]:
-    rows = tx.find("Logical_Switch_Port", **{names.OWNER: "port"})
+def list_port_infos(tx: Tx, owner: str = "port") -> list[PortInfo]:
+    rows = tx.find("Logical_Switch_Port", **{names.OWNER: owner})
     return sorted((port_info(r) for r in rows), key=lambda p: str(p.port_id))
