@@ -7,6 +7,7 @@ sequence within it, so a restarted agent is never confused with its predecessor.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 import asyncpg
@@ -33,11 +34,16 @@ class HostRegistry:
     name = "conductor"
 
     def __init__(
-        self, pool: asyncpg.Pool, heartbeat_interval_s: float, down_after_s: float
+        self,
+        pool: asyncpg.Pool,
+        heartbeat_interval_s: float,
+        down_after_s: float,
+        on_registered: Callable[[RegisterHost], None] | None = None,
     ) -> None:
         self._pool = pool
         self._interval = heartbeat_interval_s
         self._down_after = timedelta(seconds=down_after_s)
+        self._on_registered = on_registered
 
     @rpc
     async def register_host(self, ctx: RequestContext, req: RegisterHost) -> RegisterHostReply:
@@ -57,6 +63,8 @@ class HostRegistry:
                     conn, row["id"], row["root_provider_id"], inventory
                 )
         log.info("host %s registered with roles %s", req.name, sorted(r.value for r in req.roles))
+        if self._on_registered is not None:
+            self._on_registered(req)
         return RegisterHostReply(
             host_id=row["id"], generation=row["generation"], heartbeat_interval_s=self._interval
         )

@@ -47,6 +47,8 @@ from corebus.config import Settings
 from corebus.metrics import serve_metrics
 from corebus.service import ServiceRunner
 from corebus.transport import make_bus
+from schemas.messages.conductor_hosts import RegisterHost
+from schemas.placement import HostRole
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +100,14 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
     catalog = Catalog(pool)
     networks_api = NetworkAPI(pool)
     devices = DeviceServices.wire(pool, client, conf, relay.wake)
+    network_sync = NetworkSync(pool, client)  # OVN drift repair from the database's intent
+
+    def registered(host: RegisterHost) -> None:
+        if HostRole.NETWORK in host.roles:
+            network_sync.soon()  # its backend may be new or rebuilt: give it the intent
+
     return [
-        HostRegistry(pool, conf.heartbeat_interval_s, conf.down_after_s),
+        HostRegistry(pool, conf.heartbeat_interval_s, conf.down_after_s, registered),
         Placement(pool, conf.down_after_s),
         PlacementExplainer(pool, client, timeout_s=conf.schedule_timeout_s),
         servers,
@@ -118,7 +126,7 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
         TokenAPI(pool, conf.token_ttl_s),
         # gateway-facing APIs (one line per service object; keep this block sorted by area)
         *network_api_services(pool, client),
-        NetworkSync(pool, client),  # OVN drift repair from the database's intent
+        network_sync,
         *compute_admin_services(pool, conf.down_after_s),
         EventReplay(
             pool,

@@ -1,6 +1,8 @@
 """Periodic network reconciliation: the database's networking intent, sent to a network agent.
 
-Every `interval_s` (first after one interval) the conductor reads every network with its
+Every `interval_s`, and as soon as a network agent registers (a new agent, or one whose
+backend may have been rebuilt: `up --network ovn` starts an empty NB under a database that
+already holds the demo networks and router), the conductor reads every network with its
 subnets, security group, bound port, router and associated floating IP, and calls
 `node_agent.network.sync` with them. The agent repairs OVN northbound to match (missing rows
 created, drifted rows updated, orphans tagged as skymesh's removed) and replies with what it
@@ -87,6 +89,11 @@ class NetworkSync:
 
     async def start(self) -> None:
         await self._periodic.start()
+
+    def soon(self) -> None:
+        """Sync now rather than at the end of the interval (a network agent registered)."""
+        self._first = False
+        self._periodic.kick()
 
     async def stop(self) -> None:
         await self._periodic.stop()

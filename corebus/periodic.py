@@ -1,5 +1,6 @@
 """A coroutine run every `interval_s` in the background, surviving its own failures
-(logged), started and stopped with the service that owns it."""
+(logged), started and stopped with the service that owns it; `kick()` runs it soon instead
+of at the end of the interval (kicks while it runs coalesce into one more run)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ class Periodic:
         self._interval = interval_s
         self._work = work
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def kick(self) -> None:
+        self._wake.set()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name=self.name)
@@ -35,4 +40,6 @@ class Periodic:
                 await self._work()
             except Exception:
                 log.exception("%s failed; trying again in %.3gs", self.name, self._interval)
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()

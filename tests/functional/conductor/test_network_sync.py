@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -22,9 +23,11 @@ class Agent:
     def __init__(self, refuse: bool = False) -> None:
         self.refuse = refuse
         self.calls: list[tuple[str, SyncNetwork]] = []
+        self.called = asyncio.Event()
 
     async def call(self, topic: str, message: SyncNetwork, reply: Any, **_: Any) -> Any:
         self.calls.append((topic, message))
+        self.called.set()
         if self.refuse:
             raise InvalidInput("the FakeNetwork driver does not reconcile")
         nets = message.networks
@@ -55,3 +58,17 @@ async def test_the_intent_holds_the_databases_networks_and_goes_to_an_agent(mesh
     refusing = NetworkSync(mesh.pool, Agent(refuse=True), interval_s=3600)  # type: ignore[arg-type]
     await refusing.run_once()
     assert await refusing.run_once() is None
+
+
+async def test_a_network_agent_registering_brings_the_sync_forward(mesh: Mesh) -> None:
+    agent = Agent()
+    job = NetworkSync(mesh.pool, agent, interval_s=3600)  # type: ignore[arg-type]
+    await job.start()
+    try:
+        await asyncio.sleep(0.2)
+        assert agent.calls == []  # the round at start waits for the agents
+        job.soon()  # what the host registry does when a network agent registers
+        await asyncio.wait_for(agent.called.wait(), 10)
+        assert agent.calls[0][0] == "node_agent.network.sync"
+    finally:
+        await job.stop()
