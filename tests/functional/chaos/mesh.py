@@ -12,7 +12,6 @@ import asyncio
 import os
 import shutil
 import signal
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,19 +19,14 @@ from pathlib import Path
 
 import asyncpg
 
-from conductor.db.admin import drop_database, split_dsn
+from conductor.db.admin import split_dsn
 from corebus.amqp.admin import (
-    create_vhost,
-    delete_vhost,
     vhost_of,
-    with_vhost,
 )
 from corebus.config import AmqpSettings, DatabaseSettings, Settings
 from corebus.launcher import Launcher, ProcessSpec, is_alive, run_dir
-from corebus.netports import free_port
 from corebus.up_cli import services
-from tests.conftest import run_sync
-from tests.functional.mesh.deployment import Deployment
+from tests.functional.mesh.deployment import Deployment, deployed
 
 # Faster deadlines than the defaults, so a lost step is retried within the test's bound.
 CHAOS_SETTINGS = {
@@ -129,32 +123,10 @@ def mesh_of(
     settings: dict[str, str] | None = None,
 ) -> Iterator[ChaosMesh]:
     """`skymesh up` on a fresh database and vhost; down, dropped and deleted at the end."""
-    suffix = uuid.uuid4().hex[:6]
-    dsn = f"{pg_dsn}_{name}{suffix}"
-    vhost = f"{vhost_of(amqp_url)}_{name}{suffix}"
-    url = with_vhost(amqp_url, vhost)
-    run_sync(create_vhost(vhost))
-    env = {
-        **os.environ,
-        **CHAOS_SETTINGS,
-        **(settings or {}),
-        "SKYMESH_HOME": str(home),
-        "SKYMESH_DATABASE__DSN": dsn,
-        "SKYMESH_AMQP__URL": url,
-        "SKYMESH_GATEWAY__PORT": str(free_port()),
-    }
-    env.pop("SKYMESH_CONFIG", None)
-    mesh = ChaosMesh(env, dsn, url, home)
-    try:
-        up = ("up", "--detach", "--hypervisor", "fake", "--no-demo")
-        code, out = run_sync(mesh.skymesh(*up, "--conductors", str(conductors), timeout=240))
-        assert code == 0, out
+    up = ("--hypervisor", "fake", "--no-demo", "--conductors", str(conductors))
+    chaos = {**CHAOS_SETTINGS, **(settings or {})}
+    with deployed(ChaosMesh, pg_dsn, amqp_url, home, name, up, chaos) as mesh:
         yield mesh
-    finally:
-        code, out = run_sync(mesh.skymesh("down"))
-        run_sync(drop_database(dsn))
-        run_sync(delete_vhost(vhost))
-    assert code == 0, out
 
 
 async def _run(*argv: str) -> str:

@@ -5,44 +5,13 @@ the two export lines that `skymesh up` prints."""
 from __future__ import annotations
 
 import asyncio
-import json
-import re
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.functional.mesh.deployment import Deployment
-
-OPENSTACK = str(Path(sys.executable).with_name("openstack"))
-
-
-def exports(deployment: Deployment) -> dict[str, str]:
-    """The `export NAME=value` lines `skymesh up` printed."""
-    found = dict(re.findall(r"^export (OS_[A-Z_]+)=(.+)$", deployment.up_output, re.M))
-    assert set(found) == {"OS_CLIENT_CONFIG_FILE", "OS_CLOUD"}, deployment.up_output
-    return found
-
-
-async def openstack(deployment: Deployment, *args: str, cloud: str | None = None) -> Any:
-    """Run `openstack <args>` as the printed exports configure it; the JSON output for
-    commands given `-f json`, else the text."""
-    env = {**deployment.env, **exports(deployment)}
-    if cloud:
-        env["OS_CLOUD"] = cloud
-    proc = await asyncio.create_subprocess_exec(
-        OPENSTACK,
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode == 0, f"openstack {' '.join(args)}:\n{err.decode()}{out.decode()}"
-    text = out.decode()
-    return json.loads(text) if "json" in args else text
+from tests.functional.mesh.deployment import Deployment, exports, openstack
 
 
 def name(prefix: str) -> str:

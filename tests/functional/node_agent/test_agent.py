@@ -220,9 +220,8 @@ async def test_network_and_storage_roles_report_ports_and_volumes(net: Mesh) -> 
     await facts.wait_for(VolumeDeleted)
 
 
+@pytest.mark.parametrize("net", ["memory"], indirect=True)  # timing: AMQP adds nothing
 async def test_builds_are_limited_to_max_concurrent_builds(net: Mesh) -> None:
-    if net.transport != "memory":
-        pytest.skip("timing only, the transport adds nothing")
     host = unique_host()
     facts = await net.watch(host)
     agent, _ = await net.agent(host, max_concurrent_builds=2)
