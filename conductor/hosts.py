@@ -38,7 +38,7 @@ class HostRegistry:
         pool: asyncpg.Pool,
         heartbeat_interval_s: float,
         down_after_s: float,
-        on_registered: Callable[[RegisterHost], None] | None = None,
+        on_registered: Callable[[RegisterHost], object] | None = None,
     ) -> None:
         self._pool = pool
         self._interval = heartbeat_interval_s

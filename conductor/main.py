@@ -47,8 +47,6 @@ from corebus.config import Settings
 from corebus.metrics import serve_metrics
 from corebus.service import ServiceRunner
 from corebus.transport import make_bus
-from schemas.messages.conductor_hosts import RegisterHost
-from schemas.placement import HostRole
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +99,10 @@ def conductor_services(pool: asyncpg.Pool, bus: Bus, settings: Settings) -> list
     networks_api = NetworkAPI(pool)
     devices = DeviceServices.wire(pool, client, conf, relay.wake)
     network_sync = NetworkSync(pool, client)  # OVN drift repair from the database's intent
-
-    def registered(host: RegisterHost) -> None:
-        if HostRole.NETWORK in host.roles:
-            network_sync.soon()  # its backend may be new or rebuilt: give it the intent
-
     return [
-        HostRegistry(pool, conf.heartbeat_interval_s, conf.down_after_s, registered),
+        HostRegistry(
+            pool, conf.heartbeat_interval_s, conf.down_after_s, network_sync.host_registered
+        ),
         Placement(pool, conf.down_after_s),
         PlacementExplainer(pool, client, timeout_s=conf.schedule_timeout_s),
         servers,

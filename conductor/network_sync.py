@@ -8,15 +8,23 @@ subnets, security group, bound port, router and associated floating IP, and call
 created, drifted rows updated, orphans tagged as skymesh's removed) and replies with what it
 changed, which is logged here. An agent whose driver cannot reconcile (the fake) refuses;
 that is logged once and the job keeps quiet afterwards.
+
+With the dvr backend (conductor/dvr_mirror.py) each compute host keeps its own record of
+the network commands mirrored to it. When one registers (restarted, perhaps with its state
+directory lost or after missing casts), it is sent the whole intent as the same idempotent
+ensure commands, so it rebuilds its qrouter/fip part without waiting for each object's next
+change.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import asyncpg
 
+from conductor import dvr_mirror
 from conductor.db.queries import net_networks, net_ports, net_routers, net_security
 from conductor.network_api_common import AGENT, network_model, subnet_model
 from conductor.network_api_floating import floating_model
@@ -25,9 +33,12 @@ from conductor.network_api_routers import router_command
 from conductor.network_api_security import group_models
 from corebus.client import Client
 from corebus.periodic import Periodic
+from schemas.base import Message
 from schemas.errors import InvalidInput
 from schemas.messages import agent_network as agent
+from schemas.messages.conductor_hosts import RegisterHost
 from schemas.network import PortStatus
+from schemas.placement import HostRole
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +97,7 @@ class NetworkSync:
         self._pool, self._client, self._timeout = pool, client, timeout_s
         self._periodic = Periodic("network-sync", interval_s, self.run_once)
         self._first, self._refused = True, False
+        self._tasks: set[asyncio.Task[int]] = set()
 
     async def start(self) -> None:
         await self._periodic.start()
@@ -95,8 +107,47 @@ class NetworkSync:
         self._first = False
         self._periodic.kick()
 
+    def host_registered(self, host: RegisterHost) -> asyncio.Task[int] | None:
+        """A network agent: sync soon. A compute host of the dvr backend: cast it the whole
+        intent (it keeps its own state of what it was told, which may be new or lost); the
+        task doing that is returned."""
+        if HostRole.NETWORK in host.roles:
+            self.soon()
+        if host.name not in dvr_mirror.compute_hosts():
+            return None
+        task = asyncio.create_task(self.resync_dvr_host(host.name))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def resync_dvr_host(self, host: str) -> int:
+        """Every network object of the database's intent, cast to one DVR compute host as
+        the mirrored commands are (idempotent ensures); the number of commands sent."""
+        try:
+            async with self._pool.acquire() as conn:
+                intent = await build_intent(conn)
+            commands: list[Message] = [
+                *intent.networks,
+                *intent.security_groups,
+                *intent.ports,
+                *intent.routers,
+                *intent.floating_ips,
+            ]
+            for command in commands:
+                method = command.message_name.rpartition(".")[2]
+                await self._client.cast(f"node_agent.{host}.{method}", command)
+        except Exception:
+            log.exception(
+                "dvr: resync of %s failed; it gets each object with its next change", host
+            )
+            return 0
+        log.info("dvr: resynced %s with %d network commands", host, len(commands))
+        return len(commands)
+
     async def stop(self) -> None:
         await self._periodic.stop()
+        for task in list(self._tasks):
+            task.cancel()
 
     async def run_once(self) -> agent.SyncNetworkReply | None:
         if self._first:  # Periodic runs at once: let the agents come up first

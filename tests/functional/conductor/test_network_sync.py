@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ import pytest
 from conductor.network_sync import NetworkSync, build_intent
 from schemas.errors import InvalidInput
 from schemas.messages.agent_network import Drift, SyncNetwork, SyncNetworkReply
+from schemas.messages.conductor_hosts import RegisterHost
 from schemas.messages.conductor_networks import CreateNetwork, NetworkReply
+from schemas.placement import HostInventory, HostRole
 from tests.functional.conductor.conftest import Mesh
 
 pytestmark = pytest.mark.functional
@@ -72,3 +75,57 @@ async def test_a_network_agent_registering_brings_the_sync_forward(mesh: Mesh) -
         assert agent.calls[0][0] == "node_agent.network.sync"
     finally:
         await job.stop()
+
+
+class Casts:
+    """Stands in for the bus client: keeps the casts."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+
+    async def cast(self, topic: str, message: Any, **_: Any) -> None:
+        self.sent.append((topic, message))
+
+
+async def test_a_dvr_compute_host_that_registers_is_sent_the_whole_intent(
+    mesh: Mesh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"dvr-{uuid.uuid4().hex[:6]}"
+    made = await mesh.client.call(
+        "conductor.create_network", CreateNetwork(name=name, cidr="10.78.0.0/24"), NetworkReply
+    )
+    monkeypatch.setenv("SKYMESH_NETWORK_BACKEND", "dvr")
+    monkeypatch.setenv("SKYMESH_DVR_COMPUTE_HOSTS", "dvr-compute-1,dvr-compute-2")
+    casts = Casts()
+    job = NetworkSync(mesh.pool, casts, interval_s=3600)  # type: ignore[arg-type]
+
+    def host(name: str, *roles: HostRole) -> RegisterHost:
+        return RegisterHost(
+            name=name,
+            incarnation=uuid.uuid4(),
+            roles=frozenset(roles),
+            agent_version="test",
+            started_at=datetime.now(UTC),
+            inventory=HostInventory(vcpus=4, memory_mb=4096, disk_gb=40),
+        )
+
+    assert job.host_registered(host("compute-9", HostRole.COMPUTE)) is None  # not dvr
+    resync = job.host_registered(host("dvr-compute-2", HostRole.COMPUTE))
+    assert resync is not None
+    sent = await asyncio.wait_for(resync, 10)
+    topics = [topic for topic, _ in casts.sent]
+    assert topics and all(t.startswith("node_agent.dvr-compute-2.ensure_") for t in topics)
+    mine = [m for t, m in casts.sent if t.endswith("ensure_network")]
+    assert made.network.id in {m.network.id for m in mine}
+    async with mesh.pool.acquire() as conn:
+        assert sent == len(casts.sent) == len(_commands(await build_intent(conn)))
+
+
+def _commands(intent: SyncNetwork) -> list[Any]:
+    return [
+        *intent.networks,
+        *intent.security_groups,
+        *intent.ports,
+        *intent.routers,
+        *intent.floating_ips,
+    ]
