@@ -318,10 +318,24 @@ class Builds:
         *,
         retryable: bool = True,
     ) -> None:
-        """A build attempt failed on `host`: try elsewhere, or fail with every reason."""
+        """A build attempt failed on `host` (None: while scheduling): try elsewhere, or
+        fail with every reason. Nothing happens when the instance is no longer at that
+        attempt: the caller saw the failure before it moved on (e.g. the sweep found it
+        timed out in scheduling, and its build, answered by the scheduler meanwhile, put
+        it on a host and sent the Spawn there). Rescheduling it then would leave that
+        host's domain to nobody."""
         async with self._pool.acquire() as conn, conn.transaction():
             row = await instances.get_instance(conn, instance_id, for_update=True)
             if row is None or row["task_state"] not in ("scheduling", "spawning"):
+                return
+            if row["host"] != host:
+                log.info(
+                    "not rescheduling %s after a failure on %s: it is %s on %s now",
+                    instance_id,
+                    host,
+                    row["task_state"],
+                    row["host"],
+                )
                 return
             attempts, failures = await instances.record_build_failure(
                 conn, instance_id, host, reason

@@ -128,12 +128,17 @@ class FactIngestor:
                 self.dropped += 1
                 return
             row = await instances.get_instance(conn, fact.resource_id, for_update=True)
-            stale = row is None or (row["host"] is not None and row["host"] != fact.host)
+            placed = None if row is None else row["host"]
+            stale = row is None or (placed is not None and placed != fact.host)
+            if isinstance(fact, InstanceSpawned) and placed != fact.host:
+                # spawned after its delete, or after its reschedule from that host (placed
+                # elsewhere, or nowhere until the next attempt is): nothing may keep it,
+                # unless a move in progress keeps a copy there
+                if not await _moving(conn, fact):
+                    stale = True
+                    cleanup = [(fact.host, Destroy(instance_id=fact.resource_id))]
             if stale or row is None:
                 self.dropped += 1  # deleted, or a leftover report from a former host
-                if isinstance(fact, InstanceSpawned) and not await _moving(conn, fact):
-                    # spawned after its delete (or its reschedule): nothing may keep it
-                    cleanup = [(fact.host, Destroy(instance_id=fact.resource_id))]
             elif isinstance(fact, InstanceSpawnFailed):
                 if row["task_state"] == "spawning":
                     reschedule = fact
