@@ -10,7 +10,8 @@ changed, which is logged here. An agent whose driver cannot reconcile (the fake)
 that is logged once and the job keeps quiet afterwards.
 
 With the dvr backend (conductor/dvr_mirror.py) each compute host keeps its own record of
-the network commands mirrored to it. When one registers (restarted, perhaps with its state
+the network commands mirrored to it, and the network agent of those sent to it (its
+driver does not reconcile). When one registers (restarted, perhaps with its state
 directory lost or after missing casts), it is sent the whole intent as the same idempotent
 ensure commands, so it rebuilds its qrouter/fip part without waiting for each object's next
 change.
@@ -108,12 +109,14 @@ class NetworkSync:
         self._periodic.kick()
 
     def host_registered(self, host: RegisterHost) -> asyncio.Task[int] | None:
-        """A network agent: sync soon. A compute host of the dvr backend: cast it the whole
-        intent (it keeps its own state of what it was told, which may be new or lost); the
-        task doing that is returned."""
+        """A network agent: sync soon. With the dvr backend, a compute host or a network
+        agent: cast it the whole intent (it keeps its own state of what it was told, which
+        may be new or lost, and its driver does not reconcile); the task doing that is
+        returned."""
         if HostRole.NETWORK in host.roles:
             self.soon()
-        if host.name not in dvr_mirror.compute_hosts():
+        dvr_hosts = dvr_mirror.compute_hosts()
+        if not dvr_hosts or (host.name not in dvr_hosts and HostRole.NETWORK not in host.roles):
             return None
         task = asyncio.create_task(self.resync_dvr_host(host.name))
         self._tasks.add(task)

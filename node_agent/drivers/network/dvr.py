@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -58,6 +59,7 @@ class DvrNetwork:
         self._placed = {UUID(k) for k in data.get("placed", [])}  # routers built here
         self._dvr: DvrDriver | None = None
         self._lock = asyncio.Lock()
+        self._router_watchers: list[Callable[[PortInfo], None]] = []
 
     def attach(self, dvr: DvrDriver) -> None:
         self._dvr = dvr
@@ -115,15 +117,18 @@ class DvrNetwork:
             self._subnets(request.subnets)
             await self._sync_routers()
             self._save()
+        self._tell(self._router_ports(request.router, PortStatus.ACTIVE))
 
     async def delete_router(self, router_id: UUID) -> bool:
         async with self._lock:
-            found = self.model.routers.pop(router_id, None) is not None
+            router = self.model.routers.pop(router_id, None)
             self._placed.discard(router_id)
             if self._dvr is not None:
                 await self._dvr.delete_router(router_id)
             self._save()
-            return found
+        if router is not None:
+            self._tell(self._router_ports(router, PortStatus.DOWN))
+        return router is not None
 
     async def ensure_floating_ip(self, request: EnsureFloatingIp) -> None:
         async with self._lock:
@@ -138,11 +143,45 @@ class DvrNetwork:
             self._save()
             return found
 
-    async def list_ports(self) -> list[PortInfo]:
+    async def list_ports(self, owner: str = "port") -> list[PortInfo]:
+        """VM ports (`owner="port"`), or the interface and gateway ports of the routers
+        this host holds (`"router"`: ACTIVE, as Neutron's L3 agent reports them)."""
+        if owner == "router":
+            return [
+                info
+                for router in self.model.routers.values()
+                for info in self._router_ports(router, PortStatus.ACTIVE)
+            ]
         return [
             PortInfo(p.id, p.network_id, PortStatus.ACTIVE, self.model.hosts.get(p.id), p.device_id)
             for p in self.model.ports.values()
         ]
+
+    async def watch_ports(
+        self, callback: Callable[[PortInfo], None], owner: str = "port"
+    ) -> Callable[[], None]:
+        """Router ports' changes (a router ensured or deleted here); VM ports are ACTIVE
+        from `ensure_port` on this backend, so there is nothing to watch for them."""
+        if owner != "router":
+            return lambda: None
+        self._router_watchers.append(callback)
+        return lambda: self._router_watchers.remove(callback)
+
+    def _router_ports(self, router: Router, status: PortStatus) -> list[PortInfo]:
+        device = str(router.id)
+        found = [
+            PortInfo(i.port_id, i.network_id, status, self.host, device)
+            for i in self.model.interfaces(router)
+        ]
+        gateway = router.external_gateway
+        if gateway is not None and gateway.port_id is not None:
+            found.append(PortInfo(gateway.port_id, gateway.network_id, status, self.host, device))
+        return found
+
+    def _tell(self, infos: list[PortInfo]) -> None:
+        for callback in list(self._router_watchers):
+            for info in infos:
+                callback(info)
 
     # -- this host's part ------------------------------------------------------------
     async def _sync_routers(self) -> None:

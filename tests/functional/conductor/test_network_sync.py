@@ -110,6 +110,10 @@ async def test_a_dvr_compute_host_that_registers_is_sent_the_whole_intent(
         )
 
     assert job.host_registered(host("compute-9", HostRole.COMPUTE)) is None  # not dvr
+    network = job.host_registered(host("network-1", HostRole.NETWORK))  # holds the snat part
+    assert network is not None and await asyncio.wait_for(network, 10) > 0
+    assert {t.split(".")[1] for t, _ in casts.sent} == {"network-1"}
+    casts.sent.clear()
     resync = job.host_registered(host("dvr-compute-2", HostRole.COMPUTE))
     assert resync is not None
     sent = await asyncio.wait_for(resync, 10)

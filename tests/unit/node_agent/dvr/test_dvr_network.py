@@ -11,6 +11,7 @@ from node_agent.drivers.dvr.base import NamespaceKind, RouterPlan, namespace_nam
 from node_agent.drivers.dvr.fake import FakeDvr
 from node_agent.drivers.network.dvr import DvrNetwork
 from schemas.messages.agent_network import EnsureFloatingIp, EnsureNetwork, EnsurePort, EnsureRouter
+from schemas.network import PortStatus
 from tests.unit.node_agent.dvr.test_plans import EXT, NET, ROUTER, model
 
 
@@ -66,3 +67,34 @@ async def test_without_attach_it_only_records(tmp_path: Path) -> None:
     driver = DvrNetwork(tmp_path)
     await driver.ensure_router(EnsureRouter(router=model().routers[ROUTER]))
     assert DvrNetwork(tmp_path).model.routers[ROUTER].id == ROUTER
+
+
+async def test_the_network_node_reports_its_routers_ports_active_then_down(tmp_path: Path) -> None:
+    driver = DvrNetwork(tmp_path)
+    driver.attach(FakeDvr(tmp_path))
+    seen: list[tuple[UUID, PortStatus]] = []
+    stop = await driver.watch_ports(lambda info: seen.append((info.port_id, info.status)), "router")
+    await _feed(driver)
+    router = model().routers[ROUTER]
+    assert router.external_gateway is not None and router.external_gateway.port_id is None
+    ports = {i.port_id for i in router.interfaces}  # a gateway without a port has none
+    assert ports
+    assert {p for p, status in seen if status is PortStatus.ACTIVE} == ports
+    listed = await driver.list_ports(owner="router")
+    assert {p.port_id for p in listed} == ports
+    assert {p.status for p in listed} == {PortStatus.ACTIVE}
+    assert ports.isdisjoint(p.port_id for p in await driver.list_ports())  # VM ports only
+    gateway_port = UUID(int=77)
+    gateway = router.external_gateway.model_copy(update={"port_id": gateway_port})
+    with_port = router.model_copy(update={"external_gateway": gateway})
+    subnets = tuple(model().subnets.values())
+    await driver.ensure_router(EnsureRouter(router=with_port, subnets=subnets))
+    assert (gateway_port, PortStatus.ACTIVE) in seen
+    ports.add(gateway_port)
+    seen.clear()
+    await driver.delete_router(ROUTER)
+    assert set(seen) == {(p, PortStatus.DOWN) for p in ports}
+    assert await driver.list_ports(owner="router") == []
+    stop()
+    await _feed(driver)
+    assert len(seen) == len(ports)  # no longer watched
