@@ -70,7 +70,8 @@ class Builds:
         self._vif_plug_timeout = vif_plug_timeout_s
         self._running: set[asyncio.Task[None]] = set()
         self._owner = build_resume.owner_name()
-        self._active: set[UUID] = set()  # builds whose lease this conductor renews
+        # builds whose lease this conductor renews: the latest build of each instance here
+        self._active: dict[UUID, object] = {}
 
     def start(
         self, instance_id: UUID, request_id: str | None, selection: Selection | None = None
@@ -91,7 +92,7 @@ class Builds:
         self, instance_id: UUID, request_id: str | None, selection: Selection | None = None
     ) -> None:
         ok = False
-        self._active.add(instance_id)
+        this = self._active[instance_id] = object()
         try:  # owned already: by the create or reschedule transaction, or by the claim
             if selection is None:
                 await self._build(instance_id, request_id)
@@ -103,10 +104,14 @@ class Builds:
             # nothing is left BUILDING forever.
             log.exception("build of %s failed; it will be resumed", instance_id)
         finally:
-            self._active.discard(instance_id)
-            with contextlib.suppress(Exception):
-                async with self._pool.acquire() as conn:
-                    await build_resume.done(conn, instance_id, ok=ok)
+            # An attempt the instance went on without (rescheduled here or by another
+            # conductor) leaves the workflow alone: it is the next attempt's now, and
+            # lapsing its lease would have it resumed (its claim given back) beside it.
+            if self._active.get(instance_id) is this:
+                del self._active[instance_id]
+                with contextlib.suppress(Exception):
+                    async with self._pool.acquire() as conn:
+                        await build_resume.done(conn, instance_id, ok=ok, owner=self._owner)
 
     async def own(self, conn: Any, instance_ids: list[UUID]) -> None:
         """Record, in the caller's transaction, that this conductor runs these builds."""
@@ -170,6 +175,7 @@ class Builds:
             row = await instances.get_instance(conn, instance_id)
         if row is None or row["task_state"] != "scheduling":
             return  # deleted, or another conductor took it over
+        attempt = row["attempts"]  # this attempt's number: a reschedule counts it failed
         context = RequestContext(request_id=request_id or RequestContext().request_id)
         async with self._pool.acquire() as conn:
             await instance_actions.begin_step(conn, instance_id, "create", SCHEDULE)
@@ -177,10 +183,14 @@ class Builds:
         if primary is None:
             return
         async with self._pool.acquire() as conn, conn.transaction():
+            # Still at this attempt: once the sweep rescheduled it (a scheduling timeout),
+            # the row is `scheduling` again, but for the next attempt, whose claim the
+            # instance holds by now (the reschedule gave this one's back).
             moved = await instances.update_state(
                 conn,
                 instance_id,
                 expected_task_state="scheduling",
+                expected_attempts=attempt,
                 host=primary.host,
                 node=primary.host,
                 availability_zone=primary.availability_zone,
@@ -188,10 +198,21 @@ class Builds:
                 task_deadline=lifecycle.deadline_in(self._spawn_timeout),
             )
             if moved is None:  # deleted or failed while the scheduler worked: give the
-                # claim back (unless another conductor's resumed build got there first)
+                # claim back. Not when it went on without this attempt (rescheduled, or
+                # another conductor's resumed build got there first): what the instance
+                # holds is that attempt's claim, even once it is ACTIVE.
                 now = await instances.get_instance(conn, instance_id)
-                if now is None or now["task_state"] not in lifecycle.BUILDING:
+                if now is None or (now["vm_state"] == "error" and now["task_state"] is None):
                     await allocations.release(conn, instance_id)
+                else:
+                    log.info(
+                        "not placing %s on %s: it went on without attempt %d (%s, attempt %d)",
+                        instance_id,
+                        primary.host,
+                        attempt,
+                        now["task_state"] or now["vm_state"],
+                        now["attempts"],
+                    )
                 return
             await instance_actions.end_step(conn, instance_id, SCHEDULE, ok=True)
             await instance_actions.begin_step(conn, instance_id, "create", SPAWN, host=primary.host)

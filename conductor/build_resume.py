@@ -60,22 +60,27 @@ async def at_spawning(conn: Connection, instance_id: UUID, selection: Selection)
     )
 
 
-async def done(conn: Connection, instance_id: UUID, *, ok: bool) -> None:
+async def done(conn: Connection, instance_id: UUID, *, ok: bool, owner: str | None = None) -> None:
     """The in-process part is over: finished, or (`ok` False) left for another conductor
-    to resume at once."""
+    to resume at once. Given `owner`, only while that conductor still owns the build: a
+    reschedule (or a resume) elsewhere made the workflow another attempt's."""
     if ok:
         await conn.execute(
             "UPDATE workflows SET state = 'succeeded', deadline = NULL, updated_at = now() "
-            "WHERE instance_id = $1 AND kind = $2 AND state IN ('running', 'waiting')",
+            "WHERE instance_id = $1 AND kind = $2 AND state IN ('running', 'waiting') "
+            "AND ($3::text IS NULL OR owner = $3)",
             instance_id,
             KIND,
+            owner,
         )
     else:
         await conn.execute(
             "UPDATE workflows SET deadline = now(), updated_at = now() "
-            "WHERE instance_id = $1 AND kind = $2 AND state IN ('running', 'waiting')",
+            "WHERE instance_id = $1 AND kind = $2 AND state IN ('running', 'waiting') "
+            "AND ($3::text IS NULL OR owner = $3)",
             instance_id,
             KIND,
+            owner,
         )
 
 

@@ -142,11 +142,14 @@ async def update_state(
     *,
     expected_task_state: Expected = UNSET,
     expected_vm_state: Expected = UNSET,
+    expected_attempts: int | None = None,
     **changes: Any,
 ) -> dict[str, Any] | None:
     """Set the given columns (see MUTABLE) when the instance is live and in the expected
-    task/vm state; the updated row (without metadata/tags) or None when it was not.
-    Clearing task_state also clears task_deadline unless one is given."""
+    task/vm state (and, given `expected_attempts`, still at that build attempt: the count
+    of failed attempts `record_build_failure` keeps); the updated row (without
+    metadata/tags) or None when it was not. Clearing task_state also clears
+    task_deadline unless one is given."""
     unknown = changes.keys() - MUTABLE
     if unknown:
         raise ValueError(f"instances.update_state cannot set {sorted(unknown)}")
@@ -160,6 +163,8 @@ async def update_state(
         where.append(matches_any("i.task_state", params, expected_task_state))
     if not isinstance(expected_vm_state, Unset):
         where.append(matches_any("i.vm_state", params, expected_vm_state))
+    if expected_attempts is not None:
+        where.append(f"i.attempts = {params.add(expected_attempts)}")
     return as_dict(
         await conn.fetchrow(
             f"UPDATE instances i SET {', '.join(sets)} WHERE {' AND '.join(where)} RETURNING i.*",
