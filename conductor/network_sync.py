@@ -6,15 +6,15 @@ already holds the demo networks and router), the conductor reads every network w
 subnets, security group, bound port, router and associated floating IP, and calls
 `node_agent.network.sync` with them. The agent repairs OVN northbound to match (missing rows
 created, drifted rows updated, orphans tagged as skymesh's removed) and replies with what it
-changed, which is logged here. An agent whose driver cannot reconcile (the fake) refuses;
-that is logged once and the job keeps quiet afterwards.
+changed, which is logged here. An agent whose driver cannot reconcile (the fake and dvr
+drivers) refuses; that is logged once, and after a registration that agent is sent the
+intent as the idempotent ensure commands instead (it creates what it lacks; it removes
+nothing).
 
 With the dvr backend (conductor/dvr_mirror.py) each compute host keeps its own record of
-the network commands mirrored to it, and the network agent of those sent to it (its
-driver does not reconcile). When one registers (restarted, perhaps with its state
-directory lost or after missing casts), it is sent the whole intent as the same idempotent
-ensure commands, so it rebuilds its qrouter/fip part without waiting for each object's next
-change.
+the network commands mirrored to it. When one registers (restarted, perhaps with its state
+directory lost or after missing casts), it is sent the whole intent the same way, so it
+rebuilds its qrouter/fip part without waiting for each object's next change.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class NetworkSync:
     ) -> None:
         self._pool, self._client, self._timeout = pool, client, timeout_s
         self._periodic = Periodic("network-sync", interval_s, self.run_once)
-        self._first, self._refused = True, False
+        self._first, self._refused, self._registered = True, False, False
         self._tasks: set[asyncio.Task[int]] = set()
 
     async def start(self) -> None:
@@ -105,18 +105,16 @@ class NetworkSync:
 
     def soon(self) -> None:
         """Sync now rather than at the end of the interval (a network agent registered)."""
-        self._first = False
+        self._first, self._registered = False, True
         self._periodic.kick()
 
     def host_registered(self, host: RegisterHost) -> asyncio.Task[int] | None:
-        """A network agent: sync soon. With the dvr backend, a compute host or a network
-        agent: cast it the whole intent (it keeps its own state of what it was told, which
-        may be new or lost, and its driver does not reconcile); the task doing that is
-        returned."""
+        """A network agent: sync soon. A compute host of the dvr backend: cast it the
+        whole intent (it keeps its own state of what it was told, which may be new or
+        lost); the task doing that is returned."""
         if HostRole.NETWORK in host.roles:
             self.soon()
-        dvr_hosts = dvr_mirror.compute_hosts()
-        if not dvr_hosts or (host.name not in dvr_hosts and HostRole.NETWORK not in host.roles):
+        if host.name not in dvr_mirror.compute_hosts():
             return None
         task = asyncio.create_task(self.resync_dvr_host(host.name))
         self._tasks.add(task)
@@ -129,22 +127,24 @@ class NetworkSync:
         try:
             async with self._pool.acquire() as conn:
                 intent = await build_intent(conn)
-            commands: list[Message] = [
-                *intent.networks,
-                *intent.security_groups,
-                *intent.ports,
-                *intent.routers,
-                *intent.floating_ips,
-            ]
-            for command in commands:
-                method = command.message_name.rpartition(".")[2]
-                await self._client.cast(f"node_agent.{host}.{method}", command)
+            return await self._send_all(intent, f"node_agent.{host}")
         except Exception:
-            log.exception(
-                "dvr: resync of %s failed; it gets each object with its next change", host
-            )
+            log.exception("dvr: resync of %s failed (each object comes with its next change)", host)
             return 0
-        log.info("dvr: resynced %s with %d network commands", host, len(commands))
+
+    async def _send_all(self, intent: agent.SyncNetwork, target: str) -> int:
+        """Every object of the intent cast to `target` as its ensure command."""
+        commands: list[Message] = [
+            *intent.networks,
+            *intent.security_groups,
+            *intent.ports,
+            *intent.routers,
+            *intent.floating_ips,
+        ]
+        for command in commands:
+            method = command.message_name.rpartition(".")[2]
+            await self._client.cast(f"{target}.{method}", command)
+        log.info("network sync: sent %s the %d objects of the intent", target, len(commands))
         return len(commands)
 
     async def stop(self) -> None:
@@ -166,6 +166,9 @@ class NetworkSync:
             if not self._refused:
                 log.info("network sync: the network agent does not reconcile (%s)", exc)
             self._refused = True
+            if self._registered:  # a new agent: it gets what it can, the idempotent ensures
+                self._registered = False
+                await self._send_all(intent, AGENT)
             return None
         for drift in reply.drift:
             level = logging.WARNING if drift.action == "failed" else logging.INFO

@@ -4,10 +4,9 @@ A router's interface and gateway ports have no VIF and no chassis binding, so no
 host ever reports them. In OVN they are `router` logical switch ports, and northd marks
 such a port `up` once its peer router port exists; Neutron's OVN driver turns that into
 the port's ACTIVE status, and so does this: the network role watches its driver's router
-ports and publishes `port.active` / `port.down` when their state changes. The dvr driver
-reports its routers' ports ACTIVE once the network node holds the router, as Neutron's L3
-agent does. The fake driver has no port watch: it reports every port ACTIVE from
-`ensure_port`.
+ports and publishes `port.active` / `port.down` when their state changes. The dvr and fake
+drivers report their routers' ports ACTIVE while they hold the router, as Neutron's L3
+agent does (node_agent/drivers/network/base.py RouterPortWatch).
 """
 
 from __future__ import annotations

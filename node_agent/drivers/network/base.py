@@ -4,6 +4,7 @@ there was nothing to delete."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -16,6 +17,7 @@ from schemas.messages.agent_network import (
     EnsureSecurityGroup,
 )
 from schemas.network import PortStatus
+from schemas.router import Router
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,47 @@ class PortInfo:
     status: PortStatus
     chassis: str | None = None
     device_id: str = ""
+
+
+def router_ports(
+    router: Router,
+    network_of: Callable[[UUID], UUID | None],
+    status: PortStatus,
+    chassis: str | None = None,
+) -> list[PortInfo]:
+    """A router's interface ports (`network_of(subnet_id)`: the subnet's network, None
+    when unknown) and its gateway port, as PortInfos in `status`."""
+    device = str(router.id)
+    found = []
+    for interface in router.interfaces:
+        network_id = network_of(interface.subnet_id)
+        if network_id is not None:
+            found.append(PortInfo(interface.port_id, network_id, status, chassis, device))
+    gateway = router.external_gateway
+    if gateway is not None and gateway.port_id is not None:
+        found.append(PortInfo(gateway.port_id, gateway.network_id, status, chassis, device))
+    return found
+
+
+class RouterPortWatch:
+    """The `watch_ports(callback, owner)` of drivers whose router ports change only with
+    their own ensure/delete_router calls (the fake and dvr drivers), which `tell` it."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[PortInfo], None]] = []
+
+    async def watch_ports(
+        self, callback: Callable[[PortInfo], None], owner: str = "port"
+    ) -> Callable[[], None]:
+        if owner != "router":
+            return lambda: None  # VM ports are ACTIVE from ensure_port on these drivers
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback)
+
+    def tell(self, infos: list[PortInfo]) -> None:
+        for callback in list(self._callbacks):
+            for info in infos:
+                callback(info)
 
 
 class NetworkDriver(Protocol):

@@ -23,7 +23,7 @@ from uuid import UUID
 
 from node_agent.drivers.dvr.base import DvrDriver
 from node_agent.drivers.dvr.plans import DvrModel
-from node_agent.drivers.network.base import PortInfo
+from node_agent.drivers.network.base import PortInfo, RouterPortWatch, router_ports
 from node_agent.state_file import JsonStateFile
 from schemas.messages.agent_network import (
     EnsureFloatingIp,
@@ -59,7 +59,7 @@ class DvrNetwork:
         self._placed = {UUID(k) for k in data.get("placed", [])}  # routers built here
         self._dvr: DvrDriver | None = None
         self._lock = asyncio.Lock()
-        self._router_watchers: list[Callable[[PortInfo], None]] = []
+        self._router_watch = RouterPortWatch()  # its routers' ports, told on each change
 
     def attach(self, dvr: DvrDriver) -> None:
         self._dvr = dvr
@@ -117,7 +117,7 @@ class DvrNetwork:
             self._subnets(request.subnets)
             await self._sync_routers()
             self._save()
-        self._tell(self._router_ports(request.router, PortStatus.ACTIVE))
+        self._router_watch.tell(self._router_ports(request.router, PortStatus.ACTIVE))
 
     async def delete_router(self, router_id: UUID) -> bool:
         async with self._lock:
@@ -127,7 +127,7 @@ class DvrNetwork:
                 await self._dvr.delete_router(router_id)
             self._save()
         if router is not None:
-            self._tell(self._router_ports(router, PortStatus.DOWN))
+            self._router_watch.tell(self._router_ports(router, PortStatus.DOWN))
         return router is not None
 
     async def ensure_floating_ip(self, request: EnsureFloatingIp) -> None:
@@ -160,28 +160,14 @@ class DvrNetwork:
     async def watch_ports(
         self, callback: Callable[[PortInfo], None], owner: str = "port"
     ) -> Callable[[], None]:
-        """Router ports' changes (a router ensured or deleted here); VM ports are ACTIVE
-        from `ensure_port` on this backend, so there is nothing to watch for them."""
-        if owner != "router":
-            return lambda: None
-        self._router_watchers.append(callback)
-        return lambda: self._router_watchers.remove(callback)
+        return await self._router_watch.watch_ports(callback, owner)
 
     def _router_ports(self, router: Router, status: PortStatus) -> list[PortInfo]:
-        device = str(router.id)
-        found = [
-            PortInfo(i.port_id, i.network_id, status, self.host, device)
-            for i in self.model.interfaces(router)
-        ]
-        gateway = router.external_gateway
-        if gateway is not None and gateway.port_id is not None:
-            found.append(PortInfo(gateway.port_id, gateway.network_id, status, self.host, device))
-        return found
+        def network_of(subnet_id: UUID) -> UUID | None:
+            subnet = self.model.subnets.get(subnet_id)
+            return None if subnet is None else subnet.network_id
 
-    def _tell(self, infos: list[PortInfo]) -> None:
-        for callback in list(self._router_watchers):
-            for info in infos:
-                callback(info)
+        return router_ports(router, network_of, status, self.host)
 
     # -- this host's part ------------------------------------------------------------
     async def _sync_routers(self) -> None:

@@ -1,16 +1,19 @@
 """An in-memory OVN northbound: objects kept as JSON in the agent's state directory.
 A port is ACTIVE (its Port_Binding up) as soon as it is ensured, on its requested
-chassis. Fault injection: `driver.faults.fail_next("ensure_port", TransientError(...))`."""
+chassis; a router's interface and gateway ports are ACTIVE while it holds the router (as
+northd has them up), reported to `watch_ports(..., owner="router")`. Fault injection:
+`driver.faults.fail_next("ensure_port", TransientError(...))`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from node_agent.drivers.errors import NotFoundError
 from node_agent.drivers.fake_base import JsonBackedFake
-from node_agent.drivers.network.base import PortInfo
+from node_agent.drivers.network.base import PortInfo, RouterPortWatch, router_ports
 from schemas.messages.agent_network import (
     EnsureFloatingIp,
     EnsureNetwork,
@@ -24,6 +27,7 @@ from schemas.network import PortStatus
 class FakeNetwork(JsonBackedFake):
     def __init__(self, state_dir: Path) -> None:
         super().__init__(state_dir, "network")
+        self._router_watch = RouterPortWatch()  # its routers' ports, told on each change
 
     async def _put(self, op: str, table: str, key: UUID, value: dict[str, Any]) -> None:
         await self.faults.checkpoint(op)
@@ -73,9 +77,16 @@ class FakeNetwork(JsonBackedFake):
         await self._put(
             "ensure_router", "routers", request.router.id, request.model_dump(mode="json")
         )
+        self._router_watch.tell(self._router_ports(request, PortStatus.ACTIVE))
 
     async def delete_router(self, router_id: UUID) -> bool:
-        return await self._drop("delete_router", "routers", router_id)
+        held = self._table("routers").get(str(router_id))
+        found = await self._drop("delete_router", "routers", router_id)
+        if held is not None:
+            self._router_watch.tell(
+                self._router_ports(EnsureRouter.model_validate(held), PortStatus.DOWN)
+            )
+        return found
 
     async def ensure_floating_ip(self, request: EnsureFloatingIp) -> None:
         value = request.model_dump(mode="json")
@@ -84,9 +95,26 @@ class FakeNetwork(JsonBackedFake):
     async def delete_floating_ip(self, floating_ip_id: UUID) -> bool:
         return await self._drop("delete_floating_ip", "floating_ips", floating_ip_id)
 
-    async def list_ports(self) -> list[PortInfo]:
+    async def list_ports(self, owner: str = "port") -> list[PortInfo]:
+        """VM ports (`owner="port"`), or the ports of the routers held (`"router"`)."""
         await self.faults.checkpoint("list_ports")
+        if owner == "router":
+            return [
+                info
+                for held in self._table("routers").values()
+                for info in self._router_ports(EnsureRouter.model_validate(held), PortStatus.ACTIVE)
+            ]
         return [self._port(key, value) for key, value in sorted(self._table("ports").items())]
+
+    async def watch_ports(
+        self, callback: Callable[[PortInfo], None], owner: str = "port"
+    ) -> Callable[[], None]:
+        return await self._router_watch.watch_ports(callback, owner)
+
+    @staticmethod
+    def _router_ports(request: EnsureRouter, status: PortStatus) -> list[PortInfo]:
+        networks = {subnet.id: subnet.network_id for subnet in request.subnets}
+        return router_ports(request.router, networks.get, status)
 
     @staticmethod
     def _port(key: str, value: dict[str, Any]) -> PortInfo:

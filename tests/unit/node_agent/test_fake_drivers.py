@@ -13,10 +13,11 @@ from node_agent.drivers.errors import InvalidStateError, NotFoundError, Transien
 from node_agent.drivers.network.fake import FakeNetwork
 from node_agent.drivers.pci.fake import FakePci
 from node_agent.drivers.storage.fake import FakeStorage
-from schemas.messages.agent_network import EnsureNetwork, EnsurePort
+from schemas.messages.agent_network import EnsureNetwork, EnsurePort, EnsureRouter
 from schemas.messages.agent_storage import CreateVolume, RbdImage, ResizeVolume, SnapshotVolume
 from schemas.network import Network, PortStatus
 from schemas.pci import PciDevice, PciDeviceType
+from tests.unit.node_agent.dvr.test_plans import ROUTER, model
 from tests.unit.node_agent.factories import port
 
 
@@ -36,6 +37,23 @@ async def test_network_ports_are_active_on_their_chassis_and_persist(tmp_path: P
     with pytest.raises(TransientError):
         await driver.delete_network(network.id)
     assert await driver.delete_network(network.id) is True
+
+
+async def test_network_router_ports_are_active_while_it_holds_the_router(tmp_path: Path) -> None:
+    driver = FakeNetwork(tmp_path)
+    seen: list[tuple[UUID, PortStatus]] = []
+    await driver.watch_ports(lambda info: seen.append((info.port_id, info.status)), "router")
+    m = model()
+    router = m.routers[ROUTER]
+    await driver.ensure_router(EnsureRouter(router=router, subnets=tuple(m.subnets.values())))
+    ports = {i.port_id for i in router.interfaces}
+    assert ports and set(seen) == {(p, PortStatus.ACTIVE) for p in ports}
+    restarted = FakeNetwork(tmp_path)  # persisted: a restarted agent reports them again
+    assert {p.port_id for p in await restarted.list_ports(owner="router")} == ports
+    assert await driver.list_ports() == []  # VM ports only by default
+    seen.clear()
+    assert await driver.delete_router(ROUTER) is True
+    assert set(seen) == {(p, PortStatus.DOWN) for p in ports}
 
 
 async def test_storage_volumes_create_resize_snapshot_delete(tmp_path: Path) -> None:
