@@ -218,5 +218,5 @@ class NodeAgent:
             )
         await self.publish_snapshot()
         if self._router_ports is not None:
-            await self._router_ports.report_all()
+            self._router_ports.report_soon()
         self.clock.save()

@@ -11,6 +11,8 @@ agent does (node_agent/drivers/network/base.py RouterPortWatch).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 from uuid import UUID
@@ -20,6 +22,7 @@ from node_agent.fact_publisher import FactPublisher
 from schemas.messages.facts import PortActive, PortDown
 from schemas.network import PortStatus
 
+log = logging.getLogger(__name__)
 ROUTER = "router"  # the driver's owner of router-owned ports
 
 
@@ -40,6 +43,19 @@ class RouterPortReports:
         self._driver, self._facts = driver, facts
         self._last: dict[UUID, PortStatus] = {}
         self._stop: Callable[[], None] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def report_soon(self) -> None:
+        """`report_all` in the background (the agent's registration must not wait on the
+        backend: an unreachable NB is only logged, and the next registration tries again)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._report_logged(), name="router-ports")
+
+    async def _report_logged(self) -> None:
+        try:
+            await self.report_all()
+        except Exception as exc:
+            log.warning("router ports not reported (tried again at the next registration): %s", exc)
 
     async def report_all(self) -> None:
         if self._stop is None:
@@ -56,6 +72,8 @@ class RouterPortReports:
         self._facts.publish_soon(self._facts.make(kind, info.port_id))
 
     def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
         if self._stop is not None:
             self._stop()
             self._stop = None

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
+
 from node_agent.drivers.network.base import PortInfo
 from node_agent.fact_publisher import FactPublisher
 from node_agent.seq import SeqClock
@@ -73,3 +75,20 @@ async def test_each_change_of_a_router_port_is_one_fact_and_registration_repeats
     await asyncio.sleep(0)
     await facts.drain()
     assert len(bus.facts) == 3 and driver.watchers["router"] == []
+
+
+class Unreachable(Watched):
+    async def list_ports(self, owner: str = "port") -> list[PortInfo]:
+        raise ConnectionError("NB unreachable")
+
+
+async def test_an_unreachable_backend_is_logged_and_tried_at_the_next_registration(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    driver, bus = Unreachable(), Published()
+    facts = FactPublisher(bus, "network-1", SeqClock(now_us=lambda: 1), "network")  # type: ignore[arg-type]
+    reports = RouterPortReports(driver, facts)
+    reports.report_soon()  # never raises into the registration
+    await asyncio.sleep(0.05)
+    assert "router ports not reported" in caplog.text and bus.facts == []
+    reports.close()
