@@ -17,7 +17,10 @@ import pytest
 
 from conductor.audit import Report
 from conductor.audit_cli import run
+from corebus.amqp.bus import AmqpBus
+from corebus.client import Client
 from corebus.config import AmqpSettings, DatabaseSettings, Settings
+from schemas.messages.agent_network import DeletePort
 from tests.functional.chaos.mesh import ChaosMesh
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
@@ -198,14 +201,23 @@ async def test_ovn_drift_is_found_made_again_or_flagged(audit_mesh: ChaosMesh, a
     server_id, _ = await boot(api, audit_mesh, network=True)
     (port,) = await sql(audit_mesh, "SELECT id::text FROM ports WHERE device_id = $1", server_id)
     port_id, stray = port["id"], str(uuid.uuid4())
-    # behind the network agent's back: its logical port gone, a stray one added
+    # behind the conductor's back: a stray logical port added to the agent's state...
     await audit_mesh.kill9("network-1")
     path = audit_mesh.home / "agents" / "network-1" / "fake-network.json"
     data = json.loads(path.read_text())
     network_id = data["ports"][port_id]["network_id"]
-    data["ports"][stray] = {**data["ports"].pop(port_id), "network_id": network_id}
+    data["ports"][stray] = {**data["ports"][port_id], "network_id": network_id}
     path.write_text(json.dumps(data))
-    await audit_mesh.restart("network-1")
+    await audit_mesh.restart("network-1")  # (registering, it is sent what it lacks)
+    assert await wait_for(lambda: _finding(audit_mesh, stray, "port.orphan_in_ovn"), "stray")
+    # ...and the server's own one deleted on the running agent, as a stray command would
+    bus = AmqpBus(audit_mesh.amqp_url, name="test-drift")
+    await bus.start()
+    try:
+        gone = DeletePort(port_id=uuid.UUID(port_id), network_id=uuid.UUID(network_id))
+        await Client(bus).cast("node_agent.network-1.delete_port", gone)
+    finally:
+        await bus.close()
     assert await wait_for(lambda: _finding(audit_mesh, port_id, "port.missing_in_ovn"), "drift")
     report = await audit_now(audit_mesh, repair=True)
     assert "port.orphan_in_ovn" in kinds_of(report, stray)
