@@ -170,6 +170,7 @@ class NetworkSync:
                 self._registered = False
                 await self._send_all(intent, AGENT)
             return None
+        self._registered = False  # it reconciled: nothing more to send
         for drift in reply.drift:
             level = logging.WARNING if drift.action == "failed" else logging.INFO
             log.log(

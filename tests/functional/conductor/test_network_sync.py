@@ -81,16 +81,6 @@ async def test_a_network_agent_registering_brings_the_sync_forward(mesh: Mesh) -
         await job.stop()
 
 
-class Casts:
-    """Stands in for the bus client: keeps the casts."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Any]] = []
-
-    async def cast(self, topic: str, message: Any, **_: Any) -> None:
-        self.sent.append((topic, message))
-
-
 async def test_a_dvr_compute_host_that_registers_is_sent_the_whole_intent(
     mesh: Mesh, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -100,7 +90,7 @@ async def test_a_dvr_compute_host_that_registers_is_sent_the_whole_intent(
     )
     monkeypatch.setenv("SKYMESH_NETWORK_BACKEND", "dvr")
     monkeypatch.setenv("SKYMESH_DVR_COMPUTE_HOSTS", "dvr-compute-1,dvr-compute-2")
-    casts = Casts()
+    casts = Agent()
     job = NetworkSync(mesh.pool, casts, interval_s=3600)  # type: ignore[arg-type]
 
     def host(name: str, *roles: HostRole) -> RegisterHost:
@@ -118,12 +108,12 @@ async def test_a_dvr_compute_host_that_registers_is_sent_the_whole_intent(
     resync = job.host_registered(host("dvr-compute-2", HostRole.COMPUTE))
     assert resync is not None
     sent = await asyncio.wait_for(resync, 10)
-    topics = [topic for topic, _ in casts.sent]
+    topics = [topic for topic, _ in casts.casts]
     assert topics and all(t.startswith("node_agent.dvr-compute-2.ensure_") for t in topics)
-    mine = [m for t, m in casts.sent if t.endswith("ensure_network")]
+    mine = [m for t, m in casts.casts if t.endswith("ensure_network")]
     assert made.network.id in {m.network.id for m in mine}
     async with mesh.pool.acquire() as conn:
-        assert sent == len(casts.sent) == len(_commands(await build_intent(conn)))
+        assert sent == len(casts.casts) == len(_commands(await build_intent(conn)))
 
 
 def _commands(intent: SyncNetwork) -> list[Any]:
